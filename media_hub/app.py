@@ -1,0 +1,59 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+import players
+from media_hub.config import Settings, get_settings
+from media_hub.library import router as library
+from media_hub.library.uploads import UploadRejected
+from storage import open_storage
+
+VALIDATION_MESSAGE = "Dữ liệu gửi lên không hợp lệ."
+# Vietnamese for the errors Starlette raises with English reason phrases.
+DEFAULT_MESSAGES = {404: "Không tìm thấy trang này.", 405: "Phương thức không được hỗ trợ."}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment). The
+    database must already be migrated (``media-hub db upgrade``; ``serve`` does it)."""
+    settings = settings or get_settings()
+    settings.ensure_dirs()
+    app = FastAPI(title="media-hub", version="0.1.0")
+    app.state.settings = settings
+    app.state.storage = open_storage(settings.blob_url)
+    app.mount("/static", StaticFiles(directory=players.STATIC_DIR), name="static")
+    app.include_router(library.api)
+    app.include_router(library.pages)
+
+    def wants_html(request: Request) -> bool:
+        return not request.url.path.startswith(("/api/", "/media/")) and "text/html" in request.headers.get(
+            "accept", ""
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if exc.detail == HTTPStatus(exc.status_code).phrase:
+            exc.detail = DEFAULT_MESSAGES.get(exc.status_code, "Đã có lỗi xảy ra.")
+        if wants_html(request):
+            return players.templates.TemplateResponse(
+                request, "error.html", {"status_code": exc.status_code, "message": exc.detail}, exc.status_code
+            )
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(UploadRejected)
+    async def upload_error(_request: Request, exc: UploadRejected):
+        return JSONResponse({"detail": str(exc)}, exc.status, headers={"Connection": "close"})
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": VALIDATION_MESSAGE, "errors": exc.errors()}, 422)
+
+    return app

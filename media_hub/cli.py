@@ -1,0 +1,151 @@
+"""The ``media-hub`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from media_hub.config import get_settings
+
+app = typer.Typer(help="media-hub: legal video and broadcast hub.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+err = Console(stderr=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to the configured database."""
+    from media_hub import db
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    db.upgrade(settings.db_url)
+    console.print(f"Database at revision head: {settings.db_url}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    worker: Annotated[bool, typer.Option(help="Also start an embedded worker process.")] = True,
+) -> None:
+    """Migrate the database and run the web app (and, by default, a worker)."""
+    import uvicorn
+
+    from media_hub import db
+    from media_hub.app import create_app
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    db.upgrade(settings.db_url)
+    child = subprocess.Popen([sys.executable, "-m", "media_hub.cli", "worker"]) if worker else None
+    host, port = host or settings.host, port or settings.port
+    console.print(f"[bold]media-hub[/] at http://{host}:{port}/  (data in {settings.data_dir})")
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    finally:
+        if child:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Tasks at once (default MEDIA_HUB_WORKER_CONCURRENCY).")] = None,
+    queues: Annotated[str, typer.Option(help="Comma-separated queues to consume.")] = "transcode",
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Run a Celery worker for the configured broker."""
+    from workers.celery_app import celery
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    n = concurrency or settings.worker_concurrency
+    celery.worker_main(
+        ["worker", "--pool=threads", f"--concurrency={n}", f"--queues={queues}", f"--loglevel={loglevel}",
+         "--without-gossip", "--without-mingle", f"--hostname=worker-{os.getpid()}@%h"]
+    )
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="Video or audio file.")],
+    title: Annotated[str, typer.Option(help="Title (Vietnamese).")],
+    kind: Annotated[str, typer.Option(help="skit, scenario or radio.")] = "skit",
+    description: Annotated[str, typer.Option(help="Description.")] = "",
+    via_worker: Annotated[bool, typer.Option(help="Queue the job for running workers instead of running it here.")] = False,
+) -> None:
+    """Upload FILE and run the whole pipeline with a progress bar; prints the watch URL.
+
+    Exits 1 when the file is refused or processing fails, printing the reason.
+    """
+    from media_hub import db
+    from media_hub.library import service
+    from media_hub.library.models import Job, JobState, MediaItem
+    from storage import open_storage
+    from workers.celery_app import enqueue_transcode
+    from workers.tasks import run_transcode
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    db.upgrade(settings.db_url)
+    store = open_storage(settings.blob_url)
+    try:
+        title = service.clean_text(title, field="tiêu đề", required=True)
+        description = service.clean_text(description, field="mô tả", max_len=20000)
+        media_kind = service.parse_kind(kind)
+        original = service.original_from_path(file.resolve())
+    except (service.InvalidInput, service.UnsupportedMedia) as exc:
+        err.print(f"[red]Từ chối:[/] {exc}")
+        raise typer.Exit(1) from None
+    with db.session_scope(settings.db_url) as s:
+        item, job = service.create_item(s, store, original, title=title, kind=media_kind, description=description)
+        item_id, job_id = item.id, job.id
+
+    def job_row() -> Job:
+        with db.session_scope(settings.db_url) as s:
+            return s.get(Job, job_id)
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("Xử lý", total=1.0)
+        if via_worker:
+            enqueue_transcode(settings, job_id)
+            while (row := job_row()).state not in (JobState.succeeded, JobState.failed):
+                bar.update(task, completed=row.progress)
+                time.sleep(0.5)
+        else:
+            while (delay := run_transcode(settings, job_id, lambda f: bar.update(task, completed=f))) is not None:
+                bar.update(task, description=f"Thử lại sau {delay:.0f} s")
+                time.sleep(delay)
+        bar.update(task, completed=job_row().progress)
+
+    with db.session_scope(settings.db_url) as s:
+        item = s.get(MediaItem, item_id)
+        if item.status != "ready":
+            err.print(f"[red]Xử lý thất bại:[/] {item.error}")
+            raise typer.Exit(1)
+        console.print(f"Xem tại: {settings.public_base_url.rstrip('/')}/v/{item.slug}")
+        console.print(f"HLS master playlist: {item.master_key}")
+        for r in item.renditions:
+            size = f"{r.width}×{r.height}" if r.width else "audio"
+            console.print(f"  {r.name:>6}  {size:>10}  {r.bandwidth / 1000:.0f} kbit/s  {r.playlist_key}")
+        console.print(f"Storage: {settings.blob_url}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,71 @@
+"""Hub configuration from ``MEDIA_HUB_*`` environment variables or a ``.env`` file.
+
+Every default is an embedded one that needs no server: SQLite in the data
+folder, blob storage in a local folder, and kombu's SQLAlchemy transport over
+SQLite as the Celery broker. Point the URLs at PostgreSQL, S3/MinIO and Redis
+or RabbitMQ for a distributed deployment (see docker-compose.yml).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Typed settings; ``None`` URLs resolve to embedded defaults under ``data_dir``."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDIA_HUB_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Everything the embedded setup writes goes here.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file in data_dir.")
+    storage_url: str | None = Field(
+        None, description="file:///path or s3://bucket/prefix?endpoint_url=…; default data_dir/storage."
+    )
+    broker_url: str | None = Field(None, description="Celery broker; default kombu SQLAlchemy transport on SQLite.")
+    result_backend: str | None = Field(None, description="Celery result backend; the hub records results itself.")
+    public_base_url: str = Field("http://127.0.0.1:8000", description="Absolute base of links the hub prints.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = Field(8 * 1024**3, description="Largest accepted upload, bytes.")
+    worker_concurrency: int = Field(1, ge=1, description="Tasks one worker runs at once (ffmpeg uses every core).")
+    job_max_attempts: int = Field(3, ge=1, description="Attempts before a job ends as failed.")
+    job_stale_seconds: float = Field(
+        120.0, gt=0, description="A running job whose heartbeat is older than this is handed to another worker."
+    )
+    job_heartbeat_seconds: float = Field(10.0, gt=0, description="How often a running job proves it is alive.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'media-hub.sqlite3'}"
+
+    @property
+    def blob_url(self) -> str:
+        return self.storage_url or f"file://{self.data_dir / 'storage'}"
+
+    @property
+    def celery_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Local scratch space: uploads being received and transcodes in progress."""
+        return self.data_dir / "work"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.staging_dir.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

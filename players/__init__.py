@@ -1,0 +1,190 @@
+"""Viewer pages for media-hub: Jinja2 templates and static assets.
+
+The app mounts ``STATIC_DIR`` at ``/static`` and renders pages with
+``templates.TemplateResponse(request, "name.html", context)``.
+
+Every string a viewer sees is Vietnamese (Unicode NFC); code stays English.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+
+__all__ = [
+    "API_MEDIA_URL",
+    "FAILED_DEFAULT_MESSAGE",
+    "HLS_JS_VERSION",
+    "KIND_LABELS",
+    "STATIC_DIR",
+    "STATIC_URL_PREFIX",
+    "STATUS_LABELS",
+    "TEMPLATES_DIR",
+    "format_datetime",
+    "format_duration",
+    "format_filesize",
+    "static_url",
+    "templates",
+]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+
+# Where the app mounts STATIC_DIR, and the JSON API the page scripts talk to.
+STATIC_URL_PREFIX = "/static"
+API_MEDIA_URL = "/api/v1/media"
+
+KIND_LABELS: dict[str, str] = {
+    "skit": "Tiểu phẩm",
+    "scenario": "Tình huống pháp luật",
+    "radio": "Chương trình phát thanh",
+}
+
+STATUS_LABELS: dict[str, str] = {
+    "uploaded": "Đã tải lên",
+    "processing": "Đang xử lý",
+    "ready": "Sẵn sàng",
+    "failed": "Lỗi",
+    "published": "Đã xuất bản",
+}
+
+# Vietnam has no daylight saving time, so a fixed offset is exact.
+VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
+
+
+def _read_hls_js_version() -> str:
+    version_file = STATIC_DIR / "vendor" / "hls.js" / "VERSION"
+    try:
+        return version_file.read_text(encoding="utf-8").splitlines()[0].strip()
+    except (OSError, IndexError):
+        return "unknown"
+
+
+HLS_JS_VERSION = _read_hls_js_version()
+
+
+def format_duration(seconds: Any) -> str:
+    """Format a length in seconds as ``m:ss`` or ``h:mm:ss``; ``""`` if unknown."""
+    if seconds is None or isinstance(seconds, bool):
+        return ""
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(value):
+        return ""
+    total = max(0, int(round(value)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def _vi_number(value: float, decimals: int) -> str:
+    """Format a number the Vietnamese way: ``.`` groups thousands, ``,`` is the decimal mark."""
+    text = f"{value:,.{decimals}f}"
+    if decimals:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def format_filesize(num_bytes: Any) -> str:
+    """Human-readable size in binary units (1 GB = 1024³ bytes), e.g. ``2 GB``, ``1,5 GB``, ``500 MB``."""
+    try:
+        size = float(num_bytes)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(size) or size < 0:
+        return ""
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            return f"{_vi_number(size / factor, 2)} {unit}"
+    return f"{_vi_number(size, 0)} B"
+
+
+def format_datetime(value: Any) -> str:
+    """Show an ISO timestamp as ``dd/mm/yyyy HH:MM``, in Vietnam time when it carries an offset."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        except ValueError:
+            return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(VIETNAM_TZ)
+    return moment.strftime("%d/%m/%Y %H:%M")
+
+
+FAILED_DEFAULT_MESSAGE = "Xử lý tệp không thành công."
+
+
+def progress_percent(progress: Any) -> int | None:
+    """Turn a 0..1 progress fraction into a whole percentage (0..100), or None if unknown."""
+    if progress is None or isinstance(progress, bool):
+        return None
+    try:
+        value = float(progress)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(value):
+        return None
+    return int(min(1.0, max(0.0, value)) * 100)
+
+
+def kind_label(kind: Any) -> str:
+    return KIND_LABELS.get(str(kind), str(kind or ""))
+
+
+def status_label(status: Any) -> str:
+    return STATUS_LABELS.get(str(status), str(status or ""))
+
+
+_static_tokens: dict[str, tuple[int, int, str]] = {}
+
+
+def static_url(path: str) -> str:
+    """URL of a file in STATIC_DIR with a content-hash ``?v=`` query so browsers never run stale assets."""
+    clean = path.lstrip("/")
+    url = f"{STATIC_URL_PREFIX}/{clean}"
+    file = STATIC_DIR / clean
+    try:
+        stat = file.stat()
+    except OSError:
+        return url
+    cached = _static_tokens.get(clean)
+    if cached and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
+        token = cached[2]
+    else:
+        token = hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+        _static_tokens[clean] = (stat.st_mtime_ns, stat.st_size, token)
+    return f"{url}?v={token}"
+
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.trim_blocks = True
+templates.env.lstrip_blocks = True
+templates.env.filters["duration"] = format_duration
+templates.env.filters["filesize"] = format_filesize
+templates.env.filters["datetime_vi"] = format_datetime
+templates.env.globals.update(
+    HLS_JS_VERSION=HLS_JS_VERSION,
+    KIND_LABELS=KIND_LABELS,
+    STATUS_LABELS=STATUS_LABELS,
+    API_MEDIA_URL=API_MEDIA_URL,
+    FAILED_DEFAULT_MESSAGE=FAILED_DEFAULT_MESSAGE,
+    kind_label=kind_label,
+    progress_percent=progress_percent,
+    status_label=status_label,
+    static_url=static_url,
+)

@@ -1,0 +1,70 @@
+"""Shared fixtures: real hubs (embedded defaults, and Redis + PostgreSQL)."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+
+import pytest
+
+from tests.hub import Hub
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS = ("127.0.0.1", 6379)
+
+# Short timings so recovery from a killed worker is seen within seconds.
+FAST_RECOVERY = {
+    "MEDIA_HUB_JOB_STALE_SECONDS": "6",
+    "MEDIA_HUB_JOB_HEARTBEAT_SECONDS": "1",
+    "MEDIA_HUB_MAX_UPLOAD_BYTES": str(20 * 1024 * 1024),
+}
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def embedded_hub(tmp_path_factory):
+    """The hub on its embedded defaults: SQLite, local storage, SQLAlchemy broker."""
+    hub = Hub(tmp_path_factory.mktemp("embedded"), FAST_RECOVERY).start()
+    hub.start_worker()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture(scope="session")
+def services_hub(tmp_path_factory):
+    """The same hub on real services: PostgreSQL database, Redis broker."""
+    if not _reachable("127.0.0.1", 5432) or not _reachable(*REDIS):
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 or Redis at 127.0.0.1:6379 is not running")
+    import psycopg
+    import redis
+
+    name = f"media_hub_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    redis_db = 1 + secrets.randbelow(15)
+    redis.Redis(*REDIS, db=redis_db).flushdb()
+    env = {
+        **FAST_RECOVERY,
+        "MEDIA_HUB_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+        "MEDIA_HUB_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
+    }
+    hub = Hub(tmp_path_factory.mktemp("services"), env).start()
+    hub.start_worker()
+    yield hub
+    hub.stop()
+    redis.Redis(*REDIS, db=redis_db).flushdb()
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["embedded", "services"])
+def hub(request) -> Hub:
+    """Each end-to-end test runs once per deployment shape."""
+    return request.getfixturevalue(f"{request.param}_hub")
