@@ -68,3 +68,33 @@ def services_hub(tmp_path_factory):
 def hub(request) -> Hub:
     """Each end-to-end test runs once per deployment shape."""
     return request.getfixturevalue(f"{request.param}_hub")
+
+
+class _Canary:
+    """An HTTP server on 127.0.0.1 that records every request it gets."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        requests = self.requests = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                requests.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def http_canary():
+    canary = _Canary()
+    yield canary
+    canary.server.shutdown()

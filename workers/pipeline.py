@@ -49,9 +49,10 @@ def process_original(
     probe = media.probe(source)
     on_progress(0.02)
     result = media.transcode(source, probe, work_dir, on_progress=lambda f: on_progress(0.02 + 0.88 * f))
-    files = sorted(p for p in result.out_dir.rglob("*") if p.is_file())
+    out_dir = Path(result.out_dir)
+    files = sorted(p for p in out_dir.rglob("*") if p.is_file())
     for n, path in enumerate(files, 1):
-        rel = path.relative_to(result.out_dir).as_posix()
+        rel = path.relative_to(out_dir).as_posix()
         cache = PLAYLIST_CACHE if rel.endswith(".m3u8") else IMMUTABLE_CACHE
         store.put_file(f"{prefix}/{rel}", path, cache_control=cache)
         on_progress(0.9 + 0.1 * n / len(files))

@@ -7,7 +7,8 @@
 
   var titleInput = document.getElementById("upload-title");
   var fileInput = document.getElementById("upload-file");
-  var fileInfo = document.getElementById("upload-file-info");
+  var fileName = document.getElementById("upload-file-name");
+  var noFileText = fileName.textContent;
   var submitButton = document.getElementById("upload-submit");
   var cancelButton = document.getElementById("upload-cancel");
   var progressBox = document.getElementById("upload-progress");
@@ -86,15 +87,26 @@
     return "Tải lên không thành công (mã lỗi " + xhr.status + "). Vui lòng thử lại.";
   }
 
+  /* Native validation bubbles follow the browser's language; give them Vietnamese text. */
+  function vietnameseValidity(input, message) {
+    input.addEventListener("invalid", function () {
+      input.setCustomValidity(input.validity.valueMissing ? message : "");
+    });
+    input.addEventListener(input.type === "file" ? "change" : "input", function () {
+      input.setCustomValidity("");
+    });
+  }
+  vietnameseValidity(titleInput, "Vui lòng nhập tiêu đề.");
+  vietnameseValidity(fileInput, "Vui lòng chọn tệp video hoặc âm thanh.");
+
   fileInput.addEventListener("change", function () {
     clearError();
     var file = fileInput.files && fileInput.files[0];
     if (!file) {
-      fileInfo.hidden = true;
+      fileName.textContent = noFileText;
       return;
     }
-    fileInfo.textContent = "Đã chọn: " + file.name + " (" + mb(file.size) + " MB)";
-    fileInfo.hidden = false;
+    fileName.textContent = file.name + " (" + mb(file.size) + " MB)";
     if (fileTooBig(file)) showError(tooBigMessage(file));
   });
 

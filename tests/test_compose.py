@@ -1,0 +1,55 @@
+"""docker-compose.yml describes the distributed setup with what the code really reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from media_hub.cli import app
+from media_hub.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def test_it_has_the_distributed_services():
+    assert {"api", "worker", "redis", "postgres", "minio", "minio-init"} <= set(SERVICES)
+
+
+def test_hub_variables_are_settings_the_code_reads():
+    fields = {f"MEDIA_HUB_{name.upper()}" for name in Settings.model_fields}
+    for name in ("api", "worker"):
+        env = SERVICES[name]["environment"]
+        hub_vars = {k for k in env if k.startswith("MEDIA_HUB_")}
+        assert hub_vars <= fields, hub_vars - fields
+        assert {"MEDIA_HUB_DATABASE_URL", "MEDIA_HUB_BROKER_URL", "MEDIA_HUB_STORAGE_URL"} <= hub_vars
+        settings = Settings(**{k.removeprefix("MEDIA_HUB_").lower(): v for k, v in env.items() if k in hub_vars})
+        assert settings.db_url.startswith("postgresql+psycopg://") and "@postgres:5432/" in settings.db_url
+        assert settings.celery_broker_url == "redis://redis:6379/0"
+        assert settings.blob_url.startswith("s3://media-hub?endpoint_url=http://minio:9000")
+
+
+def test_compose_credentials_agree():
+    env = SERVICES["api"]["environment"]
+    pg = SERVICES["postgres"]["environment"]
+    assert f"{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@" in env["MEDIA_HUB_DATABASE_URL"]
+    assert env["MEDIA_HUB_DATABASE_URL"].endswith("/" + pg["POSTGRES_DB"])
+    minio = SERVICES["minio"]["environment"]
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == (
+        minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"])
+    assert "hub/media-hub" in " ".join(SERVICES["minio-init"]["command"])
+
+
+def test_service_commands_are_real_cli_commands():
+    runner = CliRunner()
+    for name in ("api", "worker"):
+        command = SERVICES[name]["command"]
+        assert command[0] == "media-hub"
+        result = runner.invoke(app, [*command[1:], "--help"])
+        assert result.exit_code == 0, result.output
+        options = [arg for arg in command[1:] if arg.startswith("--")]
+        for option in options:
+            assert option in result.output, f"{name}: {option} is not an option of {command[1]}"
