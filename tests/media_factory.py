@@ -57,14 +57,16 @@ def make_video(
     """
     path = Path(path)
     vf = []
-    if sar:
-        vf.append(f"setsar={sar.replace(':', '/')}")
+    src_w, src_h = width + width % 2, height + height % 2  # testsrc2 only makes even sizes
+    if (src_w, src_h) != (width, height):
+        vf.append(f"scale={width}:{height}")
+    vf.append(f"setsar={(sar or '1:1').replace(':', '/')}")
     if interlaced:
         vf += ["tinterlace=interleave_top", "fieldorder=tff"]
     if drop_frames:
         vf.append(r"select=not(between(mod(n\,60)\,10\,30))")
     vf.append(f"format={pix_fmt}")
-    argv = FFMPEG + ["-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r={rate}:d={duration}"]
+    argv = FFMPEG + ["-f", "lavfi", "-i", f"testsrc2=s={src_w}x{src_h}:r={rate}:d={duration}"]
     if audio:
         if speech:
             wav = path.with_suffix(".speech.wav")
@@ -78,6 +80,8 @@ def make_video(
     argv += ["-vf", ",".join(vf), "-c:v", vcodec]
     if vcodec == "libx264":
         argv += ["-preset", "ultrafast"]
+    elif vcodec == "libvpx-vp9":
+        argv += ["-deadline", "realtime", "-cpu-used", "8"]
     if interlaced:
         argv += ["-flags", "+ildct+ilme", "-x264opts", "tff=1"]
     if drop_frames:
@@ -209,8 +213,10 @@ SAMPLES: dict[str, Sample] = {
     "yuv444_odd": Sample("yuv444_odd.mp4", _v(width=1164, height=767, pix_fmt="yuv444p"),
                          rungs=(("720p", 1092, 720), ("480p", 728, 480), ("360p", 546, 360)),
                          frame_rate=25, poster=(1164, 766)),
-    "tiny_60fps_silent": Sample("tiny_60fps_silent.mp4",
-                                _v(width=428, height=241, rate=60, audio=False),
+    # A browser screen recording: VP9 4:2:0 in WebM allows an odd height.
+    "tiny_60fps_silent": Sample("tiny_60fps_silent.webm",
+                                _v(width=428, height=241, rate=60, audio=False,
+                                   vcodec="libvpx-vp9"),
                                 rungs=(("240p", 428, 240),), audio=False, frame_rate=30,
                                 poster=(428, 240)),
     "cinemascope": Sample("cinemascope.mp4", _v(width=1280, height=544, duration=9.0),
@@ -218,7 +224,7 @@ SAMPLES: dict[str, Sample] = {
                           frame_rate=25, poster=(1280, 544), notes={"multi_segment": True}),
     "anamorphic_sar": Sample("anamorphic_sar.mp4", _v(width=640, height=480, sar="4:3"),
                              rungs=(("480p", 854, 480), ("360p", 640, 360)), frame_rate=25,
-                             poster=(852, 480)),
+                             poster=(854, 480)),
     "vfr_dropped": Sample("vfr_dropped.mp4", _v(rate=60, drop_frames=True, duration=3.0),
                           rungs=(("360p", 640, 360),), frame_rate=30, poster=(640, 360)),
     "mkv_opus": Sample("mkv_opus.mkv", _v(acodec="libopus"), rungs=(("360p", 640, 360),),

@@ -74,7 +74,7 @@ def test_upload_transcode_watch_download(hub, media_dir):
 
 
 def test_audio_only_radio_segment(hub, media_dir):
-    src = mf.make_audio(media_dir / "radio.wav", duration=3)
+    src = mf.make_audio(media_dir / "radio.wav", codec="pcm_s16le", channels=1, duration=3)
     res = hub.upload(src, title="Bản tin pháp luật", kind="radio")
     assert res.status_code == 201, res.text
     item = hub.wait(res.json()["id"])
@@ -129,7 +129,8 @@ def test_truncated_file_fails_with_reason_and_keeps_original(hub, media_dir):
 
 
 def test_killed_worker_mid_transcode_is_resumed_by_another(hub, media_dir):
-    src = mf.make_video(media_dir / "long.mp4", width=1920, height=1080, duration=40)
+    src = mf.make_video(media_dir / "long.mp4", width=1920, height=1080, duration=40,
+                        extra=("-crf", "40"))
     res = hub.upload(src, title="Tình huống dài")
     assert res.status_code == 201, res.text
     item_id = res.json()["id"]

@@ -33,11 +33,10 @@ def celery_for(broker_url: str, result_backend: str | None = None) -> Celery:
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={
-            "polling_interval": 0.5,  # SQLAlchemy transport: seconds between polls
-            "visibility_timeout": 6 * 3600,  # Redis: our own sweep recovers dead jobs sooner
-        },
     )
+    if broker_url.startswith(("redis://", "rediss://")):
+        # Unacked messages come back after this; the job sweep recovers dead jobs sooner.
+        app.conf.broker_transport_options = {"visibility_timeout": 6 * 3600}
     return app
 
 

@@ -17,6 +17,8 @@ from typing import BinaryIO
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from players import format_filesize
+
 MAX_FIELD_BYTES = 64 * 1024
 
 
@@ -48,8 +50,18 @@ class _State:
     hasher: object = None
 
 
+def client_filename(raw: bytes) -> str:
+    """The file name a browser sent: UTF-8, NFC, without any folder part, with the
+    ``%22``/``%0D``/``%0A`` escapes of the HTML multipart encoding undone."""
+    name = raw.decode("utf-8", "replace")
+    for escaped, char in (("%22", '"'), ("%0D", "\r"), ("%0A", "\n")):
+        name = name.replace(escaped, char)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return unicodedata.normalize("NFC", name).strip() or "upload"
+
+
 def too_large_message(limit: int) -> str:
-    return f"Tệp quá lớn: giới hạn tải lên là {limit / 1024**3:.1f} GB."
+    return f"Tệp quá lớn: giới hạn tải lên là {format_filesize(limit)}."
 
 
 async def receive(request: Request, file_field: str, scratch_dir: Path, max_file_bytes: int):
@@ -88,7 +100,7 @@ async def receive(request: Request, file_field: str, scratch_dir: Path, max_file
         if st.name == file_field and filename is not None:
             if st.file is not None:
                 raise UploadRejected(400, "Chỉ gửi một tệp mỗi lần tải lên.")
-            name = unicodedata.normalize("NFC", filename.decode("utf-8", "replace"))
+            name = client_filename(filename)
             st.file = ReceivedFile(scratch_dir / f"upload-{secrets.token_hex(8)}", name)
             st.sink = st.file.path.open("wb")
             st.hasher = hashlib.sha256()

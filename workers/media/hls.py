@@ -153,18 +153,21 @@ def _codecs(r: Rung) -> str:
 def _poster(source, p: ProbeResult, out: Path) -> str | None:
     """Write ``poster.jpg`` (≤ 1280 px wide, even size) or return None."""
     if p.video:
-        index, at = p.video.index, min(p.duration * 0.1, 5.0)
+        # Retry from the start if seeking to 10% found no frame.
+        index, seeks = p.video.index, (min(p.duration * 0.1, 5.0), None)
         w, h = display_size(p.video)
     elif p.cover_art_index is not None and p.cover_art_size and min(p.cover_art_size) > 0:
-        index, at = p.cover_art_index, 0.0
+        # No -ss at all: with it (even -ss 0) ffmpeg 5.1 emits no attached picture.
+        index, seeks = p.cover_art_index, (None,)
         w, h = (Fraction(x) for x in p.cover_art_size)
     else:
         return None
     pw = even(min(Fraction(POSTER_MAX_WIDTH), w))
     ph = even(h * pw / w)
     target = out / "poster.jpg"
-    for seek in dict.fromkeys((at, 0.0)):  # retry from the start if the seek overshot
-        stream = ffmpeg.input(input_url(source), ss=seek, **INPUT_OPTIONS)[str(index)]
+    for seek in seeks:
+        seek_opt = {"ss": f"{seek:.3f}"} if seek else {}
+        stream = ffmpeg.input(input_url(source), **seek_opt, **INPUT_OPTIONS)[str(index)]
         if p.video and p.video.interlaced:
             stream = stream.filter("bwdif", mode="send_frame", parity="auto", deint="interlaced")
         stream = stream.filter("scale", w=pw, h=ph).filter("setsar", "1")
@@ -176,7 +179,7 @@ def _poster(source, p: ProbeResult, out: Path) -> str | None:
             continue
         if run.returncode == 0 and target.is_file() and target.stat().st_size > 0:
             return target.name
-        log.warning("poster at %.2fs failed: %s", seek, run.stderr.decode("utf-8", "replace")[-500:])
+        log.warning("poster at %ss failed: %s", seek, run.stderr.decode("utf-8", "replace")[-500:])
     target.unlink(missing_ok=True)
     return None
 

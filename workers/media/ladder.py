@@ -18,10 +18,6 @@ def output_frame_rate(v: VideoInfo) -> Fraction:
     return rate / math.ceil(rate / MAX_FRAME_RATE) if rate > MAX_FRAME_RATE else rate
 
 
-def even_floor(x) -> int:
-    return max(2, int(x) // 2 * 2)
-
-
 def even(x) -> int:
     """Nearest even integer, halves rounding down (so an odd integer never grows)."""
     return max(2, 2 * math.ceil(Fraction(x) / 2 - Fraction(1, 2)))
