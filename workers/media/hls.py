@@ -67,7 +67,8 @@ def ladder_command(source, p: ProbeResult, rungs: list[Rung], out_dir) -> list[s
         a = inp[str(p.audio.index)]
         splits = a.filter_multi_output("asplit", count) if count > 1 else None
         audios = [splits[i] for i in range(count)] if splits else [a]
-        opts.update({"c:a": "aac", "b:a": AUDIO_BITRATE, "ac": 2, "ar": 48000})
+        opts.update({"c:a": "aac", "profile:a": "aac_low", "b:a": AUDIO_BITRATE, "ac": 2,
+                     "ar": 48000})
     streams, stream_map = [], []
     for i, r in enumerate(rungs):
         parts = []
@@ -100,21 +101,26 @@ def _run_with_progress(argv: list[str], duration: float, on_progress) -> None:
         except OSError as e:
             raise TranscodeError(REASONS["transcode_failed"], str(e)) from None
         with proc:
-            for line in proc.stdout:
-                key, _, value = line.decode("ascii", "replace").strip().partition("=")
-                if key == "out_time_us" and value.lstrip("-").isdigit() and on_progress:
-                    fraction = min(max(int(value) / 1e6 / duration, 0.0), 0.999)
-                    if fraction > last:
-                        last = fraction
-                        on_progress(fraction)
+            try:
+                for line in proc.stdout:
+                    key, _, value = line.decode("ascii", "replace").strip().partition("=")
+                    if key == "out_time_us" and value.lstrip("-").isdigit() and on_progress:
+                        fraction = min(max(int(value) / 1e6 / duration, 0.0), 0.999)
+                        if fraction > last:
+                            last = fraction
+                            on_progress(fraction)
+            except BaseException:  # e.g. the task's time limit: do not leave ffmpeg running
+                proc.kill()
+                raise
         if proc.returncode != 0:
             err.seek(0)
             tail = err.read()[-4000:].decode("utf-8", "replace")
             raise TranscodeError(REASONS["transcode_failed"], tail)
 
 
-def _measure(playlist: Path) -> tuple[int, int]:
-    """(peak, average) segment bit rate of a media playlist, RFC 8216 §4.3.4.2."""
+def _measure(playlist: Path) -> tuple[int, int, int]:
+    """(peak, average) segment bit rate of a media playlist (RFC 8216 §4.3.4.2) and its
+    EXT-X-VERSION."""
     media = m3u8.load(str(playlist))
     rates, bits, seconds = [], 0, 0.0
     for seg in media.segments:
@@ -123,13 +129,14 @@ def _measure(playlist: Path) -> tuple[int, int]:
         bits, seconds = bits + size, seconds + seg.duration
     if not rates:
         raise TranscodeError(REASONS["transcode_incomplete"], f"{playlist}: no segments")
-    return math.ceil(max(rates)), math.ceil(bits / max(seconds, 1e-3))
+    return math.ceil(max(rates)), math.ceil(bits / max(seconds, 1e-3)), int(media.version or 1)
 
 
-def _write_master(out: Path, renditions: list[RenditionOutput]) -> None:
-    """Master playlist (RFC 8216 §4.3.4.2 EXT-X-STREAM-INF, §4.3.5.1 INDEPENDENT-SEGMENTS)."""
+def _write_master(out: Path, renditions: list[RenditionOutput], version: int) -> None:
+    """Master playlist (RFC 8216 §4.3.4.2 EXT-X-STREAM-INF, §4.3.5.1 INDEPENDENT-SEGMENTS);
+    ``version``: EXT-X-VERSION, the highest of the media playlists'."""
     master = m3u8.M3U8()
-    master.version = 3
+    master.version = version
     master.is_independent_segments = True
     for r in renditions:
         info = {"bandwidth": r.bandwidth, "average_bandwidth": r.average_bandwidth,
@@ -137,7 +144,7 @@ def _write_master(out: Path, renditions: list[RenditionOutput]) -> None:
         if r.width:
             info.update(resolution=f"{r.width}x{r.height}", frame_rate=r.frame_rate)
         master.add_playlist(m3u8.Playlist(r.playlist, info, [], None))
-    (out / "master.m3u8").write_text(master.dumps() + "\n", encoding="utf-8")
+    (out / "master.m3u8").write_text(master.dumps().rstrip("\n") + "\n", encoding="utf-8")
 
 
 def _codecs(r: Rung) -> str:
@@ -201,20 +208,21 @@ def transcode(source, p: ProbeResult, out_dir,
         (out / r.name).mkdir(parents=True)
     _run_with_progress(ladder_command(source, p, rungs, out), p.duration, on_progress)
 
-    renditions = []
+    renditions, version = [], 3
     fps = float(round(output_frame_rate(p.video), 3)) if p.video else None
     for r in rungs:
         playlist = out / r.name / "index.m3u8"
         if not playlist.is_file():
             raise TranscodeError(REASONS["transcode_incomplete"], f"missing {playlist}")
-        peak, average = _measure(playlist)
+        peak, average, media_version = _measure(playlist)
+        version = max(version, media_version)
         renditions.append(RenditionOutput(
             name=r.name, width=r.width, height=r.height, video_bitrate=r.video_bitrate,
             audio_bitrate=r.audio_bitrate, bandwidth=peak, average_bandwidth=average,
             codecs=_codecs(r), frame_rate=fps if r.width else None,
             playlist=f"{r.name}/index.m3u8",
         ))
-    _write_master(out, renditions)
+    _write_master(out, renditions, version)
     poster = _poster(source, p, out)
     if on_progress:
         on_progress(1.0)

@@ -89,7 +89,8 @@ def probe(path) -> ProbeResult:
     Raises :class:`MediaRejected` with code ``not_media`` (text, unknown or
     non-whitelisted format), ``truncated`` (MP4 without its moov atom),
     ``no_stream`` (no audio/video; cover art does not count), ``zero_duration``
-    or ``undecodable`` (the first second does not decode).
+    or ``undecodable`` (the first second does not decode).  A missing file raises
+    FileNotFoundError (the caller's bug, not the upload's).
     """
     path = Path(path).resolve()
     with open(path, "rb") as f:
@@ -110,9 +111,10 @@ def probe(path) -> ProbeResult:
 
     streams = info.get("streams") or []
     fmt = info.get("format") or {}
-    is_cover = lambda s: bool((s.get("disposition") or {}).get("attached_pic"))  # noqa: E731
-    videos = [s for s in streams if s.get("codec_type") == "video" and not is_cover(s)]
-    covers = [s for s in streams if s.get("codec_type") == "video" and is_cover(s)]
+    # Attached pictures (cover art) are video streams to ffprobe, but not video to us.
+    pictures = [s for s in streams if s.get("codec_type") == "video"]
+    covers = [s for s in pictures if (s.get("disposition") or {}).get("attached_pic")]
+    videos = [s for s in pictures if s not in covers]
     audios = [s for s in streams if s.get("codec_type") == "audio"]
     vs, aus, cover = _pick(videos), _pick(audios), _pick(covers)
     if vs is None and aus is None:
