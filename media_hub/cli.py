@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from media_hub.config import get_settings
@@ -140,11 +141,12 @@ def ingest(
             err.print(f"[red]Xử lý thất bại:[/] {item.error}")
             raise typer.Exit(1)
         console.print(f"Xem tại: {settings.public_base_url.rstrip('/')}/v/{item.slug}")
-        console.print(f"HLS master playlist: {item.master_key}")
+        table = Table("rendition", "size (px)", "peak kbit/s", "media playlist", box=None)
         for r in item.renditions:
-            size = f"{r.width}×{r.height}" if r.width else "audio"
-            console.print(f"  {r.name:>6}  {size:>10}  {r.bandwidth / 1000:.0f} kbit/s  {r.playlist_key}")
-        console.print(f"Storage: {settings.blob_url}")
+            table.add_row(r.name, f"{r.width}×{r.height}" if r.width else "audio", f"{r.bandwidth / 1000:.0f}",
+                          r.playlist_key)
+        console.print(table)
+        console.print(f"Master playlist: {item.master_key}  (storage {settings.blob_url})")
 
 
 if __name__ == "__main__":

@@ -118,12 +118,12 @@ def _assert_refused_everywhere(path: Path, tmp_path: Path):
     # Bypass probe()'s text sniffing: the input options alone must refuse the file.
     with pytest.raises(ffmpeg.Error) as err:
         ffmpeg.probe("file:" + str(path), **INPUT_OPTIONS)
-    assert b"not on whitelist" in err.value.stderr
+    assert b"Format not on whitelist" in err.value.stderr
     p = _fake_probe()
     out = tmp_path / "out"
     (out / "360p").mkdir(parents=True)
     run = subprocess.run(ladder_command(path, p, plan_ladder(p), out), capture_output=True)
-    assert run.returncode != 0 and b"not on whitelist" in run.stderr
+    assert run.returncode != 0 and b"Format not on whitelist" in run.stderr
     assert not list(out.rglob("*.ts"))
 
 

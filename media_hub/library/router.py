@@ -47,7 +47,8 @@ async def upload_media(request: Request, settings: SettingsDep, store: StorageDe
         )
         session.commit()
     finally:
-        received and received.path.unlink(missing_ok=True)
+        if received is not None:
+            received.path.unlink(missing_ok=True)
     enqueue_transcode(settings, job.id)
     return UploadOut(**ItemOut.of(item).model_dump(), job_id=job.id)
 

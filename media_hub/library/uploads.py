@@ -86,9 +86,8 @@ async def receive(request: Request, file_field: str, scratch_dir: Path, max_file
         st.header_field += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        st.headers[st.header_field.lower().decode("latin-1")] = (
-            st.headers.get(st.header_field.lower().decode("latin-1"), b"") + data[start:end]
-        )
+        name = st.header_field.lower().decode("latin-1")
+        st.headers[name] = st.headers.get(name, b"") + data[start:end]
 
     def on_header_end() -> None:
         st.header_field = b""
