@@ -1,0 +1,54 @@
+"""`media-hub ingest` runs the whole pipeline from the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests import media_factory as mf
+from tests.hub import ROOT
+
+
+def ingest(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "media_hub.cli", "ingest", *args],
+        env={**os.environ, "MEDIA_HUB_DATA_DIR": str(data_dir), "COLUMNS": "200", **env},
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_ingest_prints_watch_url_and_outputs(tmp_path):
+    # NFC name with characters Windows forbids; the hub never uses it as a path.
+    src = mf.make_video(tmp_path / 'Tình huống: "ly hôn" | ai nuôi con?.mp4', width=854, height=480)
+    res = ingest(tmp_path / "var", str(src), "--title", "Tình huống: Ly hôn, ai nuôi con?", "--kind", "scenario",
+                 MEDIA_HUB_PUBLIC_BASE_URL="https://phapluat.example.vn")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "https://phapluat.example.vn/v/tinh-huong-ly-hon-ai-nuoi-con" in res.stdout
+    assert "480p" in res.stdout and "360p" in res.stdout and "master.m3u8" in res.stdout
+    masters = list((tmp_path / "var" / "storage" / "media").rglob("master.m3u8"))
+    assert len(masters) == 1 and "#EXT-X-STREAM-INF" in masters[0].read_text()
+
+
+def test_ingest_refused_and_failed_files_exit_non_zero_with_reason(tmp_path):
+    text = mf.make_text(tmp_path / "bien-ban.mp4")
+    res = ingest(tmp_path / "var", str(text), "--title", "Biên bản")
+    assert res.returncode == 1 and "không phải video hay âm thanh" in res.stderr
+
+    cut = mf.make_truncated_mp4(tmp_path / "cut.mp4")
+    res = ingest(tmp_path / "var", str(cut), "--title", "Tệp hỏng")
+    assert res.returncode == 1 and "Xử lý thất bại" in res.stderr and "moov" in res.stderr
+
+
+def test_ingest_via_worker_uses_the_broker(embedded_hub, tmp_path):
+    src = mf.make_audio(tmp_path / "bản tin.mp3", codec="libmp3lame", duration=2)
+    res = embedded_hub.cli("ingest", str(src), "--title", "Bản tin tuần", "--kind", "radio", "--via-worker",
+                           timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    items = httpx.get(f"{embedded_hub.url}/api/v1/media").json()["items"]
+    item = next(i for i in items if i["title"] == "Bản tin tuần")
+    assert item["status"] == "ready" and item["job"]["attempts"] == 1
+    assert f"{embedded_hub.url}/v/{item['slug']}" in res.stdout
