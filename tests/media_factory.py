@@ -51,7 +51,10 @@ def make_video(
     """A testsrc2 clip with a sine (or speech) track.
 
     ``sar`` "4:3" stores non-square pixels; ``rotate`` sets a display-matrix
-    rotation (stream-copy remux, as phones write it); ``interlaced`` makes a
+    rotation (stream-copy remux, as phones write it; with ffmpeg 5.1 ``rotate=90``
+    comes out as ffprobe rotation 90, displayed turned 90° counter-clockwise, i.e.
+    ``VideoInfo.rotation == 270``); odd sizes are scaled from the next even testsrc2
+    size (H.264 4:2:0 cannot store them; use yuv444p or VP9); ``interlaced`` makes a
     top-field-first interlaced H.264 stream (``rate`` is then the field rate);
     ``drop_frames`` drops 21 of every 60 frames (variable frame rate).
     """
@@ -88,6 +91,7 @@ def make_video(
         argv += ["-fps_mode", "vfr"]
     target = path.with_suffix(".norot" + path.suffix) if rotate is not None else path
     _run(argv + list(extra) + [str(target)])
+    path.with_suffix(".speech.wav").unlink(missing_ok=True)
     if rotate is not None:
         # ffmpeg 5.1 turns the "rotate" tag into a display matrix only when stream-copying.
         _run(FFMPEG + ["-i", str(target), "-map", "0", "-c", "copy",
@@ -119,6 +123,7 @@ def make_audio(
     if fmt:
         argv += ["-f", fmt]
     _run(argv + [str(path)])
+    path.with_suffix(".speech.wav").unlink(missing_ok=True)
     return path
 
 
@@ -276,8 +281,11 @@ def build_sample(name: str, directory) -> Path:
 
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory) -> Path:
-    """Session tmp dir holding generated samples."""
-    return tmp_path_factory.mktemp("media_samples")
+    """Session tmp dir holding generated samples; one fixed path, so test modules that
+    each import these fixtures still share the files."""
+    path = tmp_path_factory.getbasetemp() / "media_samples"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="session")

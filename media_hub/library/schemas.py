@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from media_hub.library.models import Job, MediaItem, MediaStatus
-from media_hub.library.service import KIND_LABELS
+from players import KIND_LABELS
 
 
 class RenditionOut(BaseModel):

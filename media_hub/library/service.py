@@ -14,13 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from media_hub.library.models import Job, JobState, MediaItem, MediaKind
+from players import KIND_LABELS
 from storage import Storage
 
-KIND_LABELS = {
-    MediaKind.skit: "Tiểu phẩm",
-    MediaKind.scenario: "Tình huống pháp luật",
-    MediaKind.radio: "Chương trình phát thanh",
-}
 SNIFF_BYTES = 8192
 
 
@@ -65,7 +61,7 @@ def parse_kind(value: str | None) -> MediaKind:
     try:
         return MediaKind(value or "")
     except ValueError:
-        allowed = ", ".join(f"{k.value} ({label})" for k, label in KIND_LABELS.items())
+        allowed = ", ".join(f"{kind} ({label})" for kind, label in KIND_LABELS.items())
         raise InvalidInput(f"Loại nội dung không hợp lệ. Chọn một trong: {allowed}.") from None
 
 
