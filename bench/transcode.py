@@ -94,10 +94,28 @@ def _tree_rss(root: int, include_root: bool) -> int:
     return total
 
 
+def _busy_seconds() -> float:
+    """CPU seconds spent non-idle by the whole machine since boot (/proc/stat)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(max_wait: float, threshold: float = 0.1) -> float:
+    """Wait (up to max_wait s) until other processes use < threshold of the machine over 2 s."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < max_wait:
+        busy = _busy_seconds()
+        time.sleep(2)
+        if (_busy_seconds() - busy) / 2 / (os.cpu_count() or 1) < threshold:
+            break
+    return time.perf_counter() - t0
+
+
 def run_measured(argv: list[str], include_root: bool, stdout=subprocess.DEVNULL) -> dict:
     """Run argv; wall time, polled peak tree RSS, largest single-process ru_maxrss."""
     peak, done = [0], threading.Event()
-    t0 = time.perf_counter()
+    busy0, t0 = _busy_seconds(), time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, cwd=ROOT)
 
     def poll():
@@ -107,7 +125,7 @@ def run_measured(argv: list[str], include_root: bool, stdout=subprocess.DEVNULL)
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
+    wall, busy = time.perf_counter() - t0, _busy_seconds() - busy0
     done.set()
     poller.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -115,23 +133,39 @@ def run_measured(argv: list[str], include_root: bool, stdout=subprocess.DEVNULL)
     if proc.returncode:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}")
     # ru_maxrss: KiB on Linux, max over the process and its reaped descendants.
-    return {"wall": wall, "tree_mib": peak[0] / MIB, "max1_mib": usage.ru_maxrss / 1024,
-            "stdout": out}
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"wall": wall, "cpu": cpu, "others_cpu": max(busy - cpu, 0.0),
+            "tree_mib": peak[0] / MIB, "max1_mib": usage.ru_maxrss / 1024, "stdout": out}
 
 
 def worker_main(src: str, out: str) -> None:
     """Child process of variant (a): exactly what the Celery task does with the media."""
+    from workers.media import hls
+
+    run_ladder, ladder = hls._run_with_progress, {}
+
+    def timed(*a, **kw):  # instrumentation only: time the ladder ffmpeg inside transcode()
+        t = time.perf_counter()
+        try:
+            return run_ladder(*a, **kw)
+        finally:
+            ladder["wall"] = time.perf_counter() - t
+
+    hls._run_with_progress = timed
     t0 = time.perf_counter()
     probe = media.probe(src)
+    t1 = time.perf_counter()
     media.transcode(src, probe, out, on_progress=lambda _f: None)
-    print(json.dumps({"wall": time.perf_counter() - t0}))
+    t2 = time.perf_counter()
+    print(json.dumps({"wall": t2 - t0, "probe": t1 - t0, "ladder_ffmpeg": ladder["wall"],
+                      "after_ffmpeg": t2 - t1 - ladder["wall"]}))
 
 
 def variant_hub(src: Path, out: Path) -> dict:
     r = run_measured([sys.executable, __file__, "--worker", str(src), str(out)],
                      include_root=True, stdout=subprocess.PIPE)
     r["wall_process"] = r["wall"]  # including interpreter start and imports
-    r["wall"] = json.loads(r.pop("stdout"))["wall"]
+    r.update(json.loads(r.pop("stdout")))
     return r
 
 
@@ -152,7 +186,8 @@ def variant_peers(src: Path, probe, rungs, out: Path) -> dict:
     _prepare(out, rungs)
     runs = [run_measured(media.ladder_command(src, probe, [rung], out), include_root=True)
             for rung in rungs]
-    return {"wall": sum(r["wall"] for r in runs),
+    return {"wall": sum(r["wall"] for r in runs), "cpu": sum(r["cpu"] for r in runs),
+            "others_cpu": sum(r["others_cpu"] for r in runs),
             "tree_mib": max(r["tree_mib"] for r in runs),
             "max1_mib": max(r["max1_mib"] for r in runs),
             "per_rung_wall": {rung.name: r["wall"] for rung, r in zip(rungs, runs)}}
@@ -180,6 +215,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=2, help="runs of each variant (default 2)")
     ap.add_argument("--duration", type=float, default=60, help="source seconds (default 60)")
+    ap.add_argument("--wait-idle", type=float, default=300, metavar="S",
+                    help="before each run, wait up to S s for the machine to go quiet "
+                         "(default 300, 0: don't)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with all outputs")
     ap.add_argument("--worker", nargs=2, metavar=("SRC", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -210,33 +248,51 @@ def main() -> None:
         for i in range(args.repeat):
             for key, (label, fn) in variants.items():
                 out = tmp / f"{key}{i}"
+                waited = wait_idle(args.wait_idle) if args.wait_idle > 0 else 0.0
+                if waited > 3:
+                    print(f"  (waited {waited:.0f} s for other processes to finish)", flush=True)
                 r = fn(out)
                 outputs[key] = output_summary(out, rungs)
                 if not args.keep:
                     shutil.rmtree(out)
                 runs[key].append(r)
                 print(f"  run {i + 1}/{args.repeat} ({key}) {label}: {r['wall']:.1f} s, "
-                      f"tree {r['tree_mib']:.0f} MiB", flush=True)
+                      f"cpu {r['cpu']:.1f} s, others {r['others_cpu']:.1f} s, tree {r['tree_mib']:.0f} MiB" + (
+                          f" (probe {r['probe']:.1f} + ladder ffmpeg {r['ladder_ffmpeg']:.1f}"
+                          f" + after {r['after_ffmpeg']:.1f})" if "probe" in r else ""), flush=True)
 
-        med = {k: {m: statistics.median(r[m] for r in rs) for m in ("wall", "tree_mib", "max1_mib")}
+        metrics = ("wall", "cpu", "others_cpu", "tree_mib", "max1_mib")
+        med = {k: {m: statistics.median(r[m] for r in rs) for m in metrics}
                for k, rs in runs.items()}
-        a, b, c = (med[k]["wall"] for k in "abc")
-        ratios = {"a_over_b": a / b, "c_over_a": c / a, "realtime_x": args.duration / a}
-        ok_ab, ok_ca = ratios["a_over_b"] <= TARGET_HUB_OVER_RAW, ratios["c_over_a"] >= TARGET_PEERS_OVER_HUB
+        med["a"].update({m: statistics.median(r[m] for r in runs["a"])
+                         for m in ("probe", "ladder_ffmpeg", "after_ffmpeg")})
+        (a, b, c), (ca, cb, cc) = ([med[k][m] for k in "abc"] for m in ("wall", "cpu"))
+        ratios = {"a_over_b": a / b, "c_over_a": c / a, "realtime_x": args.duration / a,
+                  "cpu_a_over_b": ca / cb, "cpu_c_over_a": cc / ca}
+        ok_ab = ratios["a_over_b"] <= TARGET_HUB_OVER_RAW
+        ok_ca = ratios["c_over_a"] >= TARGET_PEERS_OVER_HUB
+        others = sum(r["others_cpu"] for rs in runs.values() for r in rs)
+        ours = sum(r["wall"] for rs in runs.values() for r in rs) * (os.cpu_count() or 1)
 
         print(f"\nmedian of {args.repeat}, {args.duration:g} s 1080p30 source, "
               f"{os.cpu_count()} CPUs")
         for key, (label, _) in variants.items():
             m = med[key]
-            print(f"  ({key}) {label:38s} {m['wall']:7.1f} s   peak RSS tree {m['tree_mib']:5.0f} MiB"
-                  f"  max1 {m['max1_mib']:5.0f} MiB")
-        print(f"  (a)/(b) = {ratios['a_over_b']:.3f}   target <= {TARGET_HUB_OVER_RAW}  "
-              f"{'OK' if ok_ab else 'MISSED'}")
-        print(f"  (c)/(a) = {ratios['c_over_a']:.3f}   target >= {TARGET_PEERS_OVER_HUB}   "
-              f"{'OK' if ok_ca else 'MISSED'}")
-        print(f"  ladder speed: {ratios['realtime_x']:.2f}x real time")
-        print(f"  peak memory of the worker during (a): {med['a']['tree_mib']:.0f} MiB "
-              f"(Python worker + ffmpeg, summed RSS)")
+            print(f"  ({key}) {label:38s} wall {m['wall']:6.1f} s  cpu {m['cpu']:6.1f} s  "
+                  f"peak RSS tree {m['tree_mib']:4.0f} MiB (largest process {m['max1_mib']:4.0f})")
+        m = med["a"]
+        print(f"  (a) = probe {m['probe']:.1f} s + ladder ffmpeg {m['ladder_ffmpeg']:.1f} s"
+              f" + measure/master/poster {m['after_ffmpeg']:.1f} s")
+        print(f"  (a)/(b) = {ratios['a_over_b']:.3f}  target <= {TARGET_HUB_OVER_RAW}  "
+              f"{'OK' if ok_ab else 'MISSED'}   (cpu {ratios['cpu_a_over_b']:.3f})")
+        print(f"  (c)/(a) = {ratios['c_over_a']:.3f}  target >= {TARGET_PEERS_OVER_HUB}   "
+              f"{'OK' if ok_ca else 'MISSED'}   (cpu {ratios['cpu_c_over_a']:.3f})")
+        print(f"  ladder speed: {ratios['realtime_x']:.2f}x real time (source seconds / wall of (a))")
+        print(f"  peak memory of the worker during (a): {m['tree_mib']:.0f} MiB "
+              f"(Python worker + its ffmpeg children, summed RSS)")
+        print(f"  other processes used {others:.0f} CPU-s = {100 * others / ours:.0f}% of the "
+              f"machine during the runs" + ("  << busy machine, wall figures are noisy"
+                                            if others > 0.05 * ours else ""))
 
         now = dt.datetime.now()
         result = {
@@ -251,6 +307,7 @@ def main() -> None:
             "rungs": [{"name": r.name, "width": r.width, "height": r.height,
                        "video_bitrate": r.video_bitrate, "level": r.h264_level} for r in rungs],
             "repeat": args.repeat,
+            "others_cpu_share": others / ours,
             "variants": {k: {"label": variants[k][0], "median": med[k], "runs": runs[k],
                              "output": outputs[k]} for k in variants},
             "ratios": ratios,

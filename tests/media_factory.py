@@ -2,7 +2,7 @@
 
 Reusable by any test file::
 
-    from media_factory import SAMPLES, media_sample   # media_sample is a pytest fixture
+    from tests.media_factory import SAMPLES, media_dir, media_sample  # fixtures
 
     def test_upload(media_sample):
         path = media_sample("phone_rotated")          # built once per session

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import http.server
 import json
 import subprocess
-import threading
 import unicodedata
-import urllib.request
 from fractions import Fraction
 from pathlib import Path
 
 import ffmpeg
+import httpx
 import m3u8
 import pytest
 
@@ -21,17 +19,9 @@ from workers.media import (
     VideoInfo, h264_level, ladder_command, output_frame_rate, plan_ladder, probe, transcode,
 )
 from workers.media.model import REASONS
-
-try:
-    from media_factory import (  # noqa: F401  (media_dir, media_sample are fixtures)
-        ACCEPTED, REJECTED, SAMPLES, make_concat_script, make_hls_playlist, media_dir,
-        media_sample,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.media_factory import (  # noqa: F401
-        ACCEPTED, REJECTED, SAMPLES, make_concat_script, make_hls_playlist, media_dir,
-        media_sample,
-    )
+from tests.media_factory import (  # noqa: F401  (media_dir, media_sample are fixtures)
+    ACCEPTED, REJECTED, SAMPLES, make_concat_script, make_hls_playlist, media_dir, media_sample,
+)
 
 
 def ffprobe(path, *args: str) -> dict:
@@ -80,30 +70,6 @@ def test_reasons_are_vietnamese_nfc():
         assert any(ch in reason for ch in "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệ")
 
 
-class _CountingHandler(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self):  # noqa: N802
-        self.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def http_server():
-    _CountingHandler.hits = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, _CountingHandler.hits
-    server.shutdown()
-    server.server_close()
-
-
 def _fake_probe(duration: float = 4.0) -> ProbeResult:
     video = VideoInfo(0, "h264", 640, 360, 640, 360, "1:1", 0, 25.0, "yuv420p", 8, False, False)
     return ProbeResult("mov", duration, 1000, None, video, AudioInfo(1, "aac", 2, "stereo", 48000),
@@ -127,14 +93,13 @@ def _assert_refused_everywhere(path: Path, tmp_path: Path):
     assert not list(out.rglob("*.ts"))
 
 
-def test_hls_playlist_as_mp4_never_reaches_network(http_server, tmp_path):
-    server, hits = http_server
-    url = f"http://127.0.0.1:{server.server_address[1]}/segment.ts"
-    path = make_hls_playlist(tmp_path / "innocent.mp4", url)
+def test_hls_playlist_as_mp4_never_reaches_network(http_canary, tmp_path):
+    """http_canary (tests/conftest.py) records every request made to it."""
+    path = make_hls_playlist(tmp_path / "innocent.mp4", f"{http_canary.url}/segment.ts")
     _assert_refused_everywhere(path, tmp_path)
-    assert hits == []
-    urllib.request.urlopen(url, timeout=5).read()  # control: the server was listening
-    assert hits == ["/segment.ts"]
+    assert http_canary.requests == []
+    httpx.get(f"{http_canary.url}/control", timeout=5)  # control: the canary was listening
+    assert http_canary.requests == ["/control"]
 
 
 def test_concat_script_as_mp4_refused(tmp_path):
