@@ -145,6 +145,17 @@ def make_truncated_mp4(path) -> Path:
     return path
 
 
+def make_cut_short(path, keep: float = 0.6) -> Path:
+    """A 4 s MP4 with its index first (faststart) or an MKV, cut after ``keep`` of its bytes:
+    the header still declares 4 s."""
+    path = Path(path)
+    extra = ("-movflags", "+faststart") if path.suffix == ".mp4" else ()
+    make_video(path, duration=4.0, extra=extra)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
 def make_hls_playlist(path, segment_url: str = "http://127.0.0.1:9/segment.ts") -> Path:
     """An HLS playlist disguised as .mp4 whose segment (and init map) is a URL."""
     Path(path).write_text(
@@ -255,6 +266,8 @@ SAMPLES: dict[str, Sample] = {
     # Rejections.
     "text_as_mp4": Sample("text_as_mp4.mp4", make_text, rejected="not_media"),
     "truncated_mp4": Sample("truncated_mp4.mp4", make_truncated_mp4, rejected="truncated"),
+    "cut_short_mp4": Sample("cut_short_mp4.mp4", make_cut_short, rejected="truncated"),
+    "cut_short_mkv": Sample("cut_short_mkv.mkv", make_cut_short, rejected="truncated"),
     "hls_as_mp4": Sample("hls_as_mp4.mp4", make_hls_playlist, rejected="not_media"),
     "concat_as_mp4": Sample("concat_as_mp4.mp4", make_concat_script, rejected="not_media"),
     "zero_duration": Sample("zero_duration.wav", make_zero_duration, rejected="zero_duration"),

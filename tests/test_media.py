@@ -60,8 +60,8 @@ def test_rejected(name, media_sample):
         probe(media_sample(name))
     assert exc.value.code == SAMPLES[name].rejected
     assert exc.value.reason and unicodedata.is_normalized("NFC", exc.value.reason)
-    if name == "truncated_mp4":
-        assert "chưa đầy đủ" in exc.value.reason
+    if exc.value.code == "truncated":
+        assert "chưa đầy đủ" in exc.value.reason  # "incomplete"
 
 
 def test_reasons_are_vietnamese_nfc():

@@ -53,6 +53,8 @@ REASONS = {
     "not_media": "Tệp này không phải là video hay âm thanh ở định dạng hệ thống đọc được.",
     "truncated": "Tệp MP4 chưa đầy đủ: thiếu phần chỉ mục (moov), có thể do tải lên bị "
     "gián đoạn. Vui lòng tải lại tệp gốc.",
+    "truncated_tail": "Tệp chưa đầy đủ: dữ liệu dừng trước thời lượng khai báo, có thể do tải "
+    "lên bị gián đoạn. Vui lòng tải lại tệp gốc.",
     "no_stream": "Tệp không chứa luồng video hay âm thanh nào (ảnh bìa không được tính là video).",
     "zero_duration": "Không xác định được thời lượng của tệp, hoặc thời lượng bằng 0.",
     "undecodable": "Không giải mã được nội dung video/âm thanh trong tệp (định dạng nén "

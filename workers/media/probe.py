@@ -87,7 +87,8 @@ def probe(path) -> ProbeResult:
     """Inspect an untrusted local file and prove its streams decode.
 
     Raises :class:`MediaRejected` with code ``not_media`` (text, unknown or
-    non-whitelisted format), ``truncated`` (MP4 without its moov atom),
+    non-whitelisted format), ``truncated`` (MP4 without its moov atom, or an
+    MP4/Matroska whose data stops before its declared duration),
     ``no_stream`` (no audio/video; cover art does not count), ``zero_duration``
     or ``undecodable`` (the first second does not decode).  A missing file raises
     FileNotFoundError (the caller's bug, not the upload's).
@@ -147,6 +148,8 @@ def probe(path) -> ProbeResult:
         cover_art_size=(int(cover.get("width") or 0), int(cover.get("height") or 0)) if cover else None,
     )
     _check_decodes(path, result)
+    start = float(fmt["start_time"]) if _is_number(fmt.get("start_time")) else 0.0
+    _check_complete(path, result, start)
     return result
 
 
@@ -179,3 +182,29 @@ def _check_decodes(path: Path, p: ProbeResult) -> None:
         raise reject("undecodable")
 
 
+
+
+#: Containers whose duration comes from a header or index, so a cut-off upload still
+#: reports the full duration.  (Raw audio streams only estimate theirs: not checked.)
+_INDEXED_FORMATS = ("mov", "matroska")
+
+
+def _check_complete(path: Path, p: ProbeResult, start: float) -> None:
+    """Demux (no decoding) the last second: packets must reach the declared end."""
+    if not any(f in p.format_name.split(",") for f in _INDEXED_FORMATS):
+        return
+    end = start + p.duration
+    argv = ["ffprobe", "-v", "error", *(a for k, v in INPUT_OPTIONS.items() for a in (f"-{k}", v)),
+            "-read_intervals", f"{max(start, end - 1):.3f}%", "-show_entries",
+            "packet=pts_time,dts_time", "-of", "csv=p=0", input_url(path)]
+    try:
+        run = subprocess.run(argv, capture_output=True, timeout=CHECK_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        log.warning("completeness check timed out for %s", path)
+        return
+    times = [float(t) for line in run.stdout.decode("ascii", "replace").splitlines()
+             for t in line.split(",") if _is_number(t)]
+    if max(times, default=start) < end - 1.5:
+        log.info("%s ends at %.2fs of %.2fs: %s", path, max(times, default=start), end,
+                 run.stderr.decode("utf-8", "replace")[-300:])
+        raise reject("truncated_tail", "truncated")
