@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
 import players
+from media_hub.accounts import router as accounts
+from media_hub.accounts.router import login_redirect
+from media_hub.accounts.web import SESSION_COOKIE, authenticate, csrf_token
 from media_hub.config import Settings, get_settings
+from media_hub.legal import router as legal
 from media_hub.library import router as library
 from media_hub.library.uploads import UploadRejected
+from media_hub.policy import Action, can
+from media_hub.review import router as review
+from media_hub.web import back
 from storage import open_storage
 
 VALIDATION_MESSAGE = "Dữ liệu gửi lên không hợp lệ."
 # Vietnamese for the errors Starlette raises with English reason phrases.
 DEFAULT_MESSAGES = {404: "Không tìm thấy trang này.", 405: "Phương thức không được hỗ trợ."}
+
+players.templates.env.globals["csrf_token"] = csrf_token
+players.templates.env.globals["can"] = lambda user, action, item=None: can(user, Action(action), item)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,12 +37,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     database must already be migrated (``media-hub db upgrade``; ``serve`` does it)."""
     settings = settings or get_settings()
     settings.ensure_dirs()
-    app = FastAPI(title="media-hub", version="0.1.0")
+    app = FastAPI(title="media-hub", version="0.1.0", dependencies=[Depends(authenticate)])
     app.state.settings = settings
     app.state.storage = open_storage(settings.blob_url)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.public_base_url.startswith("https://"),
+    )
     app.mount("/static", StaticFiles(directory=players.STATIC_DIR), name="static")
-    app.include_router(library.api)
-    app.include_router(library.pages)
+    for module in (library, review, legal, accounts):
+        app.include_router(module.api)
+        app.include_router(module.pages)
 
     def wants_html(request: Request) -> bool:
         return not request.url.path.startswith(("/api/", "/media/")) and "text/html" in request.headers.get(
@@ -43,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if exc.detail == HTTPStatus(exc.status_code).phrase:
             exc.detail = DEFAULT_MESSAGES.get(exc.status_code, "Đã có lỗi xảy ra.")
         if wants_html(request):
+            if exc.status_code == 401:
+                return back(login_redirect(request.url.path))
             return players.templates.TemplateResponse(
                 request, "error.html", {"status_code": exc.status_code, "message": exc.detail}, exc.status_code
             )

@@ -20,6 +20,8 @@ from media_hub.config import get_settings
 app = typer.Typer(help="media-hub: legal video and broadcast hub.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 console = Console()
 err = Console(stderr=True)
 
@@ -33,6 +35,50 @@ def db_upgrade() -> None:
     settings.ensure_dirs()
     db.upgrade(settings.db_url)
     console.print(f"Database at revision head: {settings.db_url}")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument(help="Login name: lower-case ASCII, digits, . _ -")],
+    role: Annotated[str, typer.Option(help="admin, editor, reviewer or radio_staff.")] = "admin",
+    full_name: Annotated[str, typer.Option(help="Name shown in the audit log.")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
+    ] = "",
+) -> None:
+    """Create a user (the first admin, typically)."""
+    from media_hub import db
+    from media_hub.accounts import service
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    db.upgrade(settings.db_url)
+    try:
+        with db.session_scope(settings.db_url) as s:
+            user = service.create_user(s, username, password, role, full_name)
+            console.print(f"Đã tạo tài khoản {user.username} ({user.role}).")
+    except service.AccountError as exc:
+        err.print(f"[red]Lỗi:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@users_app.command("token")
+def users_token(
+    username: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Create an API token for USERNAME and print it (shown once)."""
+    from media_hub import db
+    from media_hub.accounts import service
+
+    settings = get_settings()
+    with db.session_scope(settings.db_url) as s:
+        user = service.find_user(s, username)
+        if user is None:
+            err.print(f"[red]Không có tài khoản[/] {username}")
+            raise typer.Exit(1)
+        _, plain = service.create_token(s, user, name)
+    print(plain)
 
 
 @app.command()
@@ -71,10 +117,11 @@ def worker(
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Run a Celery worker for the configured broker."""
-    from workers.celery_app import celery
+    from workers.celery_app import celery, declare_queues
 
     settings = get_settings()
     settings.ensure_dirs()
+    declare_queues(celery)
     n = concurrency or settings.worker_concurrency
     celery.worker_main(
         ["worker", "--pool=threads", f"--concurrency={n}", f"--queues={queues}", f"--loglevel={loglevel}",
@@ -89,12 +136,14 @@ def ingest(
     kind: Annotated[str, typer.Option(help="skit, scenario or radio.")] = "skit",
     description: Annotated[str, typer.Option(help="Description.")] = "",
     via_worker: Annotated[bool, typer.Option(help="Queue the job for running workers instead of running it here.")] = False,
+    owner: Annotated[str | None, typer.Option(help="Username of the editor who owns the item.")] = None,
 ) -> None:
     """Upload FILE and run the whole pipeline with a progress bar; prints the watch URL.
 
     Exits 1 when the file is refused or processing fails, printing the reason.
     """
     from media_hub import db
+    from media_hub.accounts.service import find_user
     from media_hub.library import service
     from media_hub.library.models import Job, JobState, MediaItem
     from storage import open_storage
@@ -114,7 +163,13 @@ def ingest(
         err.print(f"[red]Từ chối:[/] {exc}")
         raise typer.Exit(1) from None
     with db.session_scope(settings.db_url) as s:
-        item, job = service.create_item(s, store, original, title=title, kind=media_kind, description=description)
+        owner_user = find_user(s, owner) if owner else None
+        if owner and owner_user is None:
+            err.print(f"[red]Không có tài khoản[/] {owner}")
+            raise typer.Exit(1)
+        item, job = service.create_item(
+            s, store, original, title=title, kind=media_kind, description=description, owner=owner_user
+        )
         item_id, job_id = item.id, job.id
 
     def job_row() -> Job:

@@ -8,6 +8,8 @@ or RabbitMQ for a distributed deployment (see docker-compose.yml).
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +38,10 @@ class Settings(BaseSettings):
     job_stale_seconds: float = Field(
         120.0, gt=0, description="A running job whose heartbeat is older than this is handed to another worker."
     )
+    secret_key: str | None = Field(
+        None, description="Signs session cookies; default: a random key kept in data_dir/secret_key."
+    )
+    session_max_age: int = Field(12 * 3600, description="Seconds a web login lasts.")
     job_heartbeat_seconds: float = Field(10.0, gt=0, description="How often a running job proves it is alive.")
 
     @field_validator("data_dir")
@@ -59,6 +65,19 @@ class Settings(BaseSettings):
     def staging_dir(self) -> Path:
         """Local scratch space: uploads being received and transcodes in progress."""
         return self.data_dir / "work"
+
+    @property
+    def session_secret(self) -> str:
+        """The configured secret, or one generated once and kept (mode 0600) in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.ensure_dirs()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,13 @@ __all__ = [
     "FAILED_DEFAULT_MESSAGE",
     "HLS_JS_VERSION",
     "KIND_LABELS",
+    "ROLE_LABELS",
     "STATIC_DIR",
     "STATIC_URL_PREFIX",
     "STATUS_LABELS",
     "TEMPLATES_DIR",
+    "current_user",
+    "format_date",
     "format_datetime",
     "format_duration",
     "format_filesize",
@@ -49,9 +52,17 @@ KIND_LABELS: dict[str, str] = {
 STATUS_LABELS: dict[str, str] = {
     "uploaded": "Đã tải lên",
     "processing": "Đang xử lý",
-    "ready": "Sẵn sàng",
+    "ready": "Sẵn sàng (bản nháp)",  # processed, not yet submitted for review
     "failed": "Lỗi",
+    "in_review": "Chờ duyệt",
     "published": "Đã xuất bản",
+}
+
+ROLE_LABELS: dict[str, str] = {
+    "admin": "Quản trị viên",
+    "editor": "Biên tập viên",
+    "reviewer": "Người duyệt",
+    "radio_staff": "Cán bộ đài truyền thanh",
 }
 
 # Vietnam has no daylight saving time, so a fixed offset is exact.
@@ -126,6 +137,22 @@ def format_datetime(value: Any) -> str:
     return moment.strftime("%d/%m/%Y %H:%M")
 
 
+def format_date(value: Any) -> str:
+    """Show an ISO date (or the date part of a timestamp) as ``dd/mm/yyyy``."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value)[:10]
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text).strftime("%d/%m/%Y")
+    except ValueError:
+        shown = format_datetime(text)
+        return shown[:10] if shown != text else text
+
+
 FAILED_DEFAULT_MESSAGE = "Xử lý tệp không thành công."
 
 
@@ -148,6 +175,17 @@ def kind_label(kind: Any) -> str:
 
 def status_label(status: Any) -> str:
     return STATUS_LABELS.get(str(status), str(status or ""))
+
+
+def role_label(role: Any) -> str:
+    return ROLE_LABELS.get(str(role), str(role or ""))
+
+
+def current_user(request: Any) -> Any:
+    """The signed-in user of ``request`` (``request.state.user``), or None, even on error pages
+    rendered before authentication ran."""
+    state = getattr(request, "state", None)
+    return getattr(state, "user", None) if state is not None else None
 
 
 _static_tokens: dict[str, tuple[int, int, str]] = {}
@@ -177,14 +215,18 @@ templates.env.lstrip_blocks = True
 templates.env.filters["duration"] = format_duration
 templates.env.filters["filesize"] = format_filesize
 templates.env.filters["datetime_vi"] = format_datetime
+templates.env.filters["date_vi"] = format_date
 templates.env.globals.update(
     HLS_JS_VERSION=HLS_JS_VERSION,
     KIND_LABELS=KIND_LABELS,
+    ROLE_LABELS=ROLE_LABELS,
     STATUS_LABELS=STATUS_LABELS,
     API_MEDIA_URL=API_MEDIA_URL,
     FAILED_DEFAULT_MESSAGE=FAILED_DEFAULT_MESSAGE,
+    current_user=current_user,
     kind_label=kind_label,
     progress_percent=progress_percent,
+    role_label=role_label,
     status_label=status_label,
     static_url=static_url,
 )

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "mật-khẩu-thử-nghiệm"
+ROLES = ("admin", "editor", "reviewer", "radio_staff")
 
 
 def free_port() -> int:
@@ -39,6 +41,7 @@ class Hub:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.server: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
+        self.tokens: dict[str, str] = {}  # role → API token of a user with that role
 
     def cli(self, *args: str, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -62,11 +65,27 @@ class Hub:
                 raise RuntimeError(f"server exited:\n{self.log('server')}")
             try:
                 if httpx.get(f"{self.url}/api/v1/media", timeout=2).status_code == 200:
+                    self._create_users()
                     return self
             except httpx.TransportError:
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"server did not start:\n{self.log('server')}")
+
+    def _create_users(self) -> None:
+        """One user per role (username = role with "-" for "_"), each with an API token."""
+        for role in ROLES:
+            name = role.replace("_", "-")
+            made = self.cli("users", "create", name, "--role", role, "--password", PASSWORD, "--full-name", name)
+            assert made.returncode == 0, made.stderr
+            token = self.cli("users", "token", name, "--name", "tests")
+            assert token.returncode == 0, token.stderr
+            self.tokens[role] = token.stdout.strip()
+
+    def client(self, role: str | None = "admin") -> httpx.Client:
+        """An HTTP client for the hub, authenticated with ``role``'s token (None: anonymous)."""
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=120)
 
     def start_worker(self, **env: str) -> subprocess.Popen:
         proc = self._spawn(f"worker{len(self.workers)}", "worker", env=env)
@@ -95,17 +114,25 @@ class Hub:
 
     # --- API helpers ---------------------------------------------------------------
     def upload(self, path: Path, *, title: str, kind: str = "skit", filename: str | None = None,
-               description: str = "") -> httpx.Response:
-        with path.open("rb") as fh:
-            return httpx.post(
-                f"{self.url}/api/v1/media",
+               description: str = "", role: str = "editor") -> httpx.Response:
+        with path.open("rb") as fh, self.client(role) as client:
+            return client.post(
+                "/api/v1/media",
                 data={"title": title, "kind": kind, "description": description},
                 files={"file": (filename or path.name, fh, "application/octet-stream")},
-                timeout=120,
             )
 
     def item(self, item_id: int) -> dict:
-        return httpx.get(f"{self.url}/api/v1/media/{item_id}", timeout=10).json()
+        with self.client("admin") as client:
+            return client.get(f"/api/v1/media/{item_id}").json()
+
+    def publish(self, item_id: int) -> dict:
+        """Submit as the editor and approve as the reviewer."""
+        with self.client("editor") as editor, self.client("reviewer") as reviewer:
+            assert editor.post(f"/api/v1/media/{item_id}/submit").status_code == 200
+            res = reviewer.post(f"/api/v1/media/{item_id}/approve")
+            assert res.status_code == 200, res.text
+            return res.json()
 
     def wait(self, item_id: int, *, until=("ready", "failed"), timeout: float = 240) -> dict:
         deadline = time.monotonic() + timeout

@@ -1,4 +1,5 @@
-"""Pages in a real headless Chromium (Debian's), driven by Playwright."""
+"""Pages in a real headless Chromium (Debian's), driven by Playwright: an editor
+uploads and submits, a reviewer publishes, an anonymous viewer watches."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import shutil
 import pytest
 
 from tests import media_factory as mf
+from tests.hub import PASSWORD
 
 pytestmark = pytest.mark.browser
+TITLE = "Tình huống: Tranh chấp đất đai"
+SLUG = "tinh-huong-tranh-chap-dat-dai"
 
 
 @pytest.fixture(scope="module")
@@ -29,39 +33,70 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="vi-VN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
+def new_page(browser):
+    contexts, errors = [], []
+
+    def make():
+        context = browser.new_context(locale="vi-VN")
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
     assert errors == [], errors
 
 
-def test_upload_in_the_form_then_watch_adaptive_playback(embedded_hub, page, tmp_path):
+def login(page, hub, username: str) -> None:
+    page.goto(f"{hub.url}/login")
+    page.fill("#login-username", username)
+    page.fill("#login-password", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{hub.url}/")
+    assert f"Xin chào, {username}" in page.inner_text("header")
+
+
+def test_editor_uploads_reviewer_publishes_anonymous_watches(embedded_hub, new_page, tmp_path):
     hub = embedded_hub
     src = mf.make_video(tmp_path / "Tình huống pháp luật.mp4", width=1280, height=720, duration=6)
-    page.goto(f"{hub.url}/upload")
-    page.fill("#upload-title", "Tình huống: Tranh chấp đất đai")
-    page.select_option("#upload-kind", "scenario")
-    page.set_input_files("#upload-file", str(src))
-    page.click("#upload-submit")
-    page.wait_for_url("**/v/tinh-huong-tranh-chap-dat-dai", timeout=60_000)
 
-    # The watch page shows processing, then reloads itself when the item is ready.
-    page.wait_for_selector("video#player", timeout=180_000)
-    assert "Tình huống: Tranh chấp đất đai" in page.inner_text("h1")
-    page.wait_for_function("window.hubPlayer && window.hubPlayer.levels.length > 0", timeout=30_000)
-    levels = page.evaluate("window.hubPlayer.levels.map(l => [l.width, l.height])")
+    editor = new_page()
+    login(editor, hub, "editor")
+    editor.goto(f"{hub.url}/upload")
+    editor.fill("#upload-title", TITLE)
+    editor.select_option("#upload-kind", "scenario")
+    editor.set_input_files("#upload-file", str(src))
+    editor.click("#upload-submit")
+    editor.wait_for_url(f"**/v/{SLUG}", timeout=60_000)
+    editor.wait_for_selector("video#player", timeout=180_000)  # reloads itself when ready
+    editor.goto(f"{hub.url}/v/{SLUG}/edit")
+    editor.click("button[name=action][value=submit]")
+    editor.wait_for_url(f"**/v/{SLUG}/edit")
+    assert "Chờ duyệt" in editor.inner_text("main")
+
+    anonymous = new_page()
+    assert anonymous.goto(f"{hub.url}/v/{SLUG}").status == 404  # not published yet
+
+    reviewer = new_page()
+    login(reviewer, hub, "reviewer")
+    reviewer.goto(f"{hub.url}/review")
+    reviewer.click(f"a[href='/v/{SLUG}/edit']")
+    reviewer.click("button[name=action][value=approve]")
+    reviewer.wait_for_url(f"**/v/{SLUG}/edit")
+    audit = reviewer.inner_text("table")
+    assert "Gửi duyệt" in audit and "Duyệt và xuất bản" in audit and "editor" in audit and "reviewer" in audit
+
+    response = anonymous.goto(f"{hub.url}/v/{SLUG}")
+    assert response.status == 200 and TITLE in anonymous.inner_text("h1")
+    anonymous.wait_for_function("window.hubPlayer && window.hubPlayer.levels.length > 0", timeout=30_000)
+    levels = anonymous.evaluate("window.hubPlayer.levels.map(l => [l.width, l.height])")
     assert sorted(levels, reverse=True) == [[1280, 720], [854, 480], [640, 360]], levels
-    options = page.eval_on_selector_all("#quality option", "els => els.map(e => e.textContent.trim())")
+    options = anonymous.eval_on_selector_all("#quality option", "els => els.map(e => e.textContent.trim())")
     assert options[0].startswith("Tự động") and {"720p", "480p", "360p"} <= set(options)
-
-    page.evaluate("document.getElementById('player').muted = true; document.getElementById('player').play()")
-    page.wait_for_function("document.getElementById('player').currentTime > 2", timeout=30_000)
-    assert page.evaluate("document.getElementById('player').paused") is False
-
-    page.goto(f"{hub.url}/")
-    card = page.locator(".card", has_text="Tranh chấp đất đai")
-    assert card.get_attribute("data-status") == "ready"
+    anonymous.evaluate("document.getElementById('player').muted = true; document.getElementById('player').play()")
+    anonymous.wait_for_function("document.getElementById('player').currentTime > 2", timeout=30_000)
+    assert anonymous.evaluate("document.getElementById('player').paused") is False
+    card = anonymous.goto(f"{hub.url}/") and anonymous.locator(".card", has_text="Tranh chấp đất đai")
+    assert card.get_attribute("data-status") == "published"

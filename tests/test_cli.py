@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 
 from tests import media_factory as mf
 from tests.hub import ROOT
@@ -48,7 +47,7 @@ def test_ingest_via_worker_uses_the_broker(embedded_hub, tmp_path):
     res = embedded_hub.cli("ingest", str(src), "--title", "Bản tin tuần", "--kind", "radio", "--via-worker",
                            timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
-    items = httpx.get(f"{embedded_hub.url}/api/v1/media").json()["items"]
+    items = embedded_hub.client("admin").get("/api/v1/media").json()["items"]
     item = next(i for i in items if i["title"] == "Bản tin tuần")
     assert item["status"] == "ready" and item["job"]["attempts"] == 1
     assert f"{embedded_hub.url}/v/{item['slug']}" in res.stdout

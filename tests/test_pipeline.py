@@ -10,7 +10,6 @@ import time
 import unicodedata
 from urllib.parse import quote
 
-import httpx
 import m3u8
 import pytest
 
@@ -38,12 +37,14 @@ def test_upload_transcode_watch_download(hub, media_dir):
 
     item = hub.wait(created["id"])
     assert item["status"] == "ready", item
+    assert item["owner_name"] == "editor"
     assert item["duration"] == pytest.approx(4, abs=0.2)
+    staff = hub.client("editor")
     assert [r["name"] for r in item["renditions"]] == ["1080p", "720p", "480p", "360p"]
-    job = httpx.get(f"{hub.url}/api/v1/jobs/{created['job_id']}").json()
+    job = staff.get(f"/api/v1/jobs/{created['job_id']}").json()
     assert job["state"] == "succeeded" and job["progress"] == 1.0 and job["attempts"] == 1
 
-    master_res = httpx.get(hub.url + item["master_url"])
+    master_res = staff.get(item["master_url"])
     assert master_res.status_code == 200
     assert master_res.headers["content-type"] == "application/vnd.apple.mpegurl"
     master = m3u8.loads(master_res.text, uri=hub.url + item["master_url"])
@@ -52,25 +53,35 @@ def test_upload_transcode_watch_download(hub, media_dir):
         info = variant.stream_info
         assert info.bandwidth >= info.average_bandwidth > 0
         assert info.resolution and info.codecs.startswith("avc1.") and "mp4a.40.2" in info.codecs
-        media_pl = m3u8.loads(httpx.get(variant.absolute_uri).text, uri=variant.absolute_uri)
+        media_pl = m3u8.loads(staff.get(variant.absolute_uri).text, uri=variant.absolute_uri)
         assert media_pl.is_endlist and media_pl.playlist_type == "vod" and media_pl.segments
-        seg = httpx.get(media_pl.segments[0].absolute_uri)
+        seg = staff.get(media_pl.segments[0].absolute_uri)
         assert seg.status_code == 200 and seg.content[:1] == b"\x47"  # MPEG-TS sync byte
-        assert "immutable" in seg.headers["cache-control"]
+        assert seg.headers["cache-control"] == "private, no-store"  # not published yet
 
-    poster = httpx.get(hub.url + item["poster_url"])
+    poster = staff.get(item["poster_url"])
     assert poster.status_code == 200 and poster.content[:2] == b"\xff\xd8"
 
-    original = httpx.get(hub.url + item["download_url"])
+    original = staff.get(item["download_url"])
     assert original.status_code == 200 and original.content == src.read_bytes()
     nfc = unicodedata.normalize("NFC", FILENAME)
     assert f"filename*=UTF-8''{quote(nfc, safe='')}" in original.headers["content-disposition"]
-    ranged = httpx.get(hub.url + item["download_url"], headers={"Range": "bytes=10-19"})
+    ranged = staff.get(item["download_url"], headers={"Range": "bytes=10-19"})
     assert ranged.status_code == 206 and ranged.content == src.read_bytes()[10:20]
 
-    page = httpx.get(f"{hub.url}{item['watch_url']}")
+    page = staff.get(item["watch_url"])
     assert page.status_code == 200 and TITLE in page.text and item["master_url"] in page.text
-    assert TITLE in httpx.get(hub.url + "/").text
+    assert TITLE in staff.get("/").text
+
+
+    # Published, the same URLs are public and cacheable.
+    anonymous = hub.client(None)
+    assert anonymous.get(item["watch_url"]).status_code == 404
+    hub.publish(item["id"])
+    assert TITLE in anonymous.get(item["watch_url"]).text
+    seg = anonymous.get(media_pl.segments[-1].absolute_uri)
+    assert seg.status_code == 200 and "immutable" in seg.headers["cache-control"]
+    assert anonymous.get(item["download_url"]).status_code == 403  # originals stay with the staff
 
 
 def test_audio_only_radio_segment(hub, media_dir):
@@ -105,8 +116,8 @@ def test_refused_uploads_say_why(hub, media_dir):
             yield b"\x00" * (1024 * 1024)
         yield b"\r\n--b--\r\n"
 
-    res = httpx.post(f"{hub.url}/api/v1/media", content=chunked(),
-                     headers={"content-type": "multipart/form-data; boundary=b"}, timeout=60)
+    res = hub.client("editor").post("/api/v1/media", content=chunked(),
+                                    headers={"content-type": "multipart/form-data; boundary=b"})
     assert res.status_code == 413
 
 
@@ -125,7 +136,7 @@ def test_truncated_file_fails_with_reason_and_keeps_original(hub, media_dir):
     item = hub.wait(res.json()["id"])
     assert item["status"] == "failed" and item["error"]
     assert item["job"]["attempts"] == 1  # a broken file is not retried
-    assert httpx.get(hub.url + item["download_url"]).content == src.read_bytes()
+    assert hub.client("editor").get(item["download_url"]).content == src.read_bytes()
 
 
 def test_killed_worker_mid_transcode_is_resumed_by_another(hub, media_dir):

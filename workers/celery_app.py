@@ -8,9 +8,11 @@ an unacknowledged message (kombu's SQLAlchemy transport never does).
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
 from celery import Celery
+from kombu import Queue
 
 from media_hub.config import Settings, get_settings
 
@@ -44,7 +46,32 @@ _settings = get_settings()
 celery = celery_for(_settings.celery_broker_url, _settings.result_backend)  # the worker's app
 
 
+def _declare_race_safe(action):
+    """Run ``action``, retrying once more per process when another process created
+    the same queue row at the same moment (kombu's SQLAlchemy transport inserts
+    queues without ``ON CONFLICT`` and fails with an IntegrityError)."""
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(3):
+        try:
+            return action()
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
+
+
+def declare_queues(app: Celery) -> None:
+    """Create the hub's queues on the broker (idempotent)."""
+
+    def declare():
+        with app.connection_for_write() as conn:
+            Queue(TRANSCODE_QUEUE, routing_key=TRANSCODE_QUEUE)(conn.default_channel).declare()
+
+    _declare_race_safe(declare)
+
+
 def enqueue_transcode(settings: Settings, job_id: int) -> None:
     """Send job ``job_id`` to the transcode queue of the broker in ``settings``."""
     app = celery_for(settings.celery_broker_url, settings.result_backend)
-    app.send_task("media_hub.transcode", args=[job_id], queue=TRANSCODE_QUEUE)
+    _declare_race_safe(lambda: app.send_task("media_hub.transcode", args=[job_id], queue=TRANSCODE_QUEUE))

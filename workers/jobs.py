@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select, update
 from media_hub.config import Settings
 from media_hub.db import session_scope, utcnow
 from media_hub.library.models import Job, JobState, MediaItem, MediaStatus
+from media_hub.review import service as workflow
 
 log = logging.getLogger(__name__)
 WORKER_NAME = f"{socket.gethostname()}"
@@ -57,7 +58,8 @@ def claim(settings: Settings, job_id: int) -> int | None:
         if res.rowcount != 1:
             return None
         job = s.get(Job, job_id)
-        job.item.status = MediaStatus.processing
+        if job.item.status != MediaStatus.processing:
+            workflow.record(job.item, "processing", MediaStatus.processing)
         job.item.error = None
         return job.attempts
 
@@ -132,7 +134,8 @@ def fail(settings: Settings, job_id: int, attempt: int, reason: str) -> None:
         if job is None:
             return
         job.state, job.error, job.finished_at = JobState.failed, reason, utcnow()
-        job.item.status, job.item.error = MediaStatus.failed, reason
+        workflow.record(job.item, "failed", MediaStatus.failed, comment=reason)
+        job.item.error = reason
 
 
 def retry_or_fail(settings: Settings, job_id: int, attempt: int, reason: str) -> float | None:

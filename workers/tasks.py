@@ -12,6 +12,7 @@ from celery.signals import worker_ready, worker_shutdown
 from media_hub.config import Settings, get_settings
 from media_hub.db import session_scope
 from media_hub.library.models import MediaItem, MediaStatus, Rendition
+from media_hub.review import service as workflow
 from storage import open_storage
 from workers import jobs, media
 from workers.celery_app import celery
@@ -85,7 +86,7 @@ def run_transcode(
 
 def _record(item: MediaItem, published: PublishedMedia) -> None:
     probe = published.probe
-    item.status = MediaStatus.ready
+    workflow.record(item, "ready", MediaStatus.ready)
     item.error = None
     item.duration = probe.duration
     item.probe = probe.summary()

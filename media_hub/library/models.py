@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Enum, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from media_hub.accounts.models import User
 from media_hub.db import Base, utcnow
+from media_hub.legal.models import LegalDocument, Topic, item_document, item_topic
+from media_hub.review.models import AuditEvent
 
 
 class MediaKind(enum.StrEnum):
@@ -23,6 +26,7 @@ class MediaStatus(enum.StrEnum):
     processing = "processing"
     ready = "ready"
     failed = "failed"
+    in_review = "in_review"  # submitted for review
     published = "published"
 
 
@@ -48,6 +52,12 @@ class MediaItem(Base):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[MediaKind] = mapped_column(_enum(MediaKind))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    audience: Mapped[str] = mapped_column(String(200), default="")  # target audience
+    review_comment: Mapped[str | None] = mapped_column(Text)  # the last reviewer's comment
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Accent- and case-folded title, description, topics, documents, transcript: for search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[MediaStatus] = mapped_column(_enum(MediaStatus), default=MediaStatus.uploaded, index=True)
     error: Mapped[str | None] = mapped_column(Text)
     duration: Mapped[float | None] = mapped_column(Float)  # seconds
@@ -66,6 +76,12 @@ class MediaItem(Base):
         back_populates="item", cascade="all, delete-orphan", order_by="Rendition.bandwidth.desc()"
     )
     jobs: Mapped[list[Job]] = relationship(back_populates="item", cascade="all, delete-orphan", order_by="Job.id")
+    owner: Mapped[User | None] = relationship()
+    documents: Mapped[list[LegalDocument]] = relationship(secondary=item_document, order_by="LegalDocument.number")
+    topics: Mapped[list[Topic]] = relationship(secondary=item_topic, order_by="Topic.name")
+    audit: Mapped[list[AuditEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="AuditEvent.id", overlaps="item"
+    )
 
     @property
     def latest_job(self) -> Job | None:

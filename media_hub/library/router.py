@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
-from media_hub.deps import SessionDep, SettingsDep, StorageDep
+from media_hub.accounts.models import User
+from media_hub.accounts.web import CurrentUser, require
 from media_hub.delivery import serve_object
+from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library import service, uploads
-from media_hub.library.models import Job, MediaItem
+from media_hub.library.models import Job, MediaItem, MediaStatus
 from media_hub.library.schemas import ItemList, ItemOut, JobOut, UploadOut
-from players import templates
+from media_hub.policy import Action, can
+from media_hub.web import render
 from workers.celery_app import enqueue_transcode
 
 api = APIRouter(prefix="/api/v1", tags=["media"])
 pages = APIRouter(include_in_schema=False)
+NOT_FOUND = "Không tìm thấy nội dung này."
+PRIVATE_CACHE = "private, no-store"
 
 
 @api.post("/media", status_code=201, response_model=UploadOut)
-async def upload_media(request: Request, settings: SettingsDep, store: StorageDep, session: SessionDep) -> UploadOut:
+async def upload_media(
+    request: Request,
+    settings: SettingsDep,
+    store: StorageDep,
+    session: SessionDep,
+    user: User = Depends(require(Action.upload)),
+) -> UploadOut:
     """Upload an original (multipart: ``file``, ``title``, ``kind``, ``description``).
 
-    Errors: 413 over the upload limit, 415 not audio/video, 422 bad fields; the
-    body's ``detail`` is a Vietnamese sentence.
+    Needs the editor or admin role. Errors: 413 over the upload limit, 415 not
+    audio/video, 422 bad fields; the body's ``detail`` is a Vietnamese sentence.
     """
     fields, received = await uploads.receive(request, "file", settings.staging_dir, settings.max_upload_bytes)
     try:
@@ -43,7 +55,7 @@ async def upload_media(request: Request, settings: SettingsDep, store: StorageDe
             raise HTTPException(415, str(exc)) from None
         original = service.Original(received.path, received.filename, received.size, received.sha256, content_type)
         item, job = await run_in_threadpool(
-            service.create_item, session, store, original, title=title, kind=kind, description=description
+            service.create_item, session, store, original, title=title, kind=kind, description=description, owner=user
         )
         session.commit()
     finally:
@@ -54,57 +66,88 @@ async def upload_media(request: Request, settings: SettingsDep, store: StorageDe
 
 
 @api.get("/media", response_model=ItemList)
-def list_media(session: SessionDep, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> ItemList:
-    return ItemList(items=[ItemOut.of(i) for i in service.list_items(session, limit=limit, offset=offset)])
+def list_media(
+    session: SessionDep,
+    user: CurrentUser,
+    q: str = Query("", max_length=200, description="Search words; accents and case are ignored."),
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+) -> ItemList:
+    """Items the caller may view, newest first (anonymous callers: published only)."""
+    return ItemList(items=[ItemOut.of(i) for i in service.list_items(session, user, query=q, limit=limit, offset=offset)])
 
 
-def _item(session, item_id: int) -> MediaItem:
+def viewable(session, user: User | None, item_id: int) -> MediaItem:
+    """The item if ``user`` may view it; 404 otherwise (its existence is not revealed)."""
     item = session.get(MediaItem, item_id)
-    if item is None:
-        raise HTTPException(404, "Không tìm thấy nội dung này.")
+    if item is None or not can(user, Action.view, item):
+        raise HTTPException(404, NOT_FOUND)
     return item
 
 
 @api.get("/media/{item_id}", response_model=ItemOut)
-def get_media(item_id: int, session: SessionDep) -> ItemOut:
-    return ItemOut.of(_item(session, item_id))
+def get_media(item_id: int, session: SessionDep, user: CurrentUser) -> ItemOut:
+    return ItemOut.of(viewable(session, user, item_id))
 
 
 @api.get("/media/{item_id}/original")
-def download_original(item_id: int, request: Request, session: SessionDep, store: StorageDep):
+def download_original(item_id: int, request: Request, session: SessionDep, store: StorageDep, user: CurrentUser):
     """The original file as uploaded, named as the uploader named it (RFC 6266 ``filename*``)."""
-    item = _item(session, item_id)
-    return serve_object(store, item.original_key, request, download_name=item.original_filename)
+    item = viewable(session, user, item_id)
+    if not can(user, Action.download_original, item):
+        raise HTTPException(403, "Bạn không có quyền tải tệp gốc.")
+    response = serve_object(store, item.original_key, request, download_name=item.original_filename)
+    response.headers["Cache-Control"] = PRIVATE_CACHE
+    return response
 
 
 @api.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: int, session: SessionDep) -> JobOut:
+def get_job(job_id: int, session: SessionDep, user: CurrentUser) -> JobOut:
     job = session.get(Job, job_id)
-    if job is None:
+    if job is None or not can(user, Action.view, job.item):
         raise HTTPException(404, "Không tìm thấy tác vụ này.")
     return JobOut.of(job)
 
 
 @pages.api_route("/media/{key:path}", methods=["GET", "HEAD"])
-def media_object(key: str, request: Request, store: StorageDep):
-    """HLS playlists, segments and posters from blob storage."""
-    return serve_object(store, key, request)
+def media_object(key: str, request: Request, session: SessionDep, store: StorageDep, user: CurrentUser):
+    """HLS playlists, segments and posters from blob storage, for those who may view the item.
+
+    Keys are ``media/<public id>/…``; unknown ids, items the caller may not view and
+    the original (only through its download route) are all 404. Objects of
+    unpublished items are sent ``Cache-Control: private, no-store``.
+    """
+    parts = key.split("/")
+    item = None
+    if len(parts) >= 3 and parts[0] == "media":
+        item = session.scalar(select(MediaItem).where(MediaItem.public_id == parts[1]))
+    if item is None or key == item.original_key or not can(user, Action.view, item):
+        raise HTTPException(404, "Không tìm thấy tệp.")
+    response = serve_object(store, key, request)
+    if item.status != MediaStatus.published:
+        response.headers["Cache-Control"] = PRIVATE_CACHE
+    return response
 
 
 @pages.get("/", response_class=HTMLResponse)
-def library_page(request: Request, session: SessionDep):
-    items = [ItemOut.of(i).model_dump(mode="json") for i in service.list_items(session, limit=100)]
-    return templates.TemplateResponse(request, "library.html", {"items": items})
+def library_page(request: Request, session: SessionDep, user: CurrentUser, q: str = Query("", max_length=200)):
+    items = [ItemOut.of(i).model_dump(mode="json") for i in service.list_items(session, user, query=q, limit=100)]
+    return render(request, "library.html", {"items": items, "q": q})
 
 
 @pages.get("/upload", response_class=HTMLResponse)
-def upload_page(request: Request, settings: SettingsDep):
-    return templates.TemplateResponse(request, "upload.html", {"max_upload_bytes": settings.max_upload_bytes})
+def upload_page(request: Request, settings: SettingsDep, _user: User = Depends(require(Action.upload))):
+    return render(request, "upload.html", {"max_upload_bytes": settings.max_upload_bytes})
 
 
 @pages.get("/v/{slug}", response_class=HTMLResponse)
-def watch_page(slug: str, request: Request, session: SessionDep):
+def watch_page(slug: str, request: Request, session: SessionDep, user: CurrentUser):
     item = service.get_by_slug(session, slug)
-    if item is None:
-        raise HTTPException(404, "Không tìm thấy nội dung này.")
-    return templates.TemplateResponse(request, "watch.html", {"item": ItemOut.of(item).model_dump(mode="json")})
+    if item is None or not can(user, Action.view, item):
+        raise HTTPException(404, NOT_FOUND)
+    manage = any(can(user, a, item) for a in (Action.edit, Action.approve, Action.unpublish))
+    return render(request, "watch.html", {
+        "item": ItemOut.of(item).model_dump(mode="json"),
+        "can_manage": manage,
+        "can_download": can(user, Action.download_original, item),
+    })

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -35,6 +35,21 @@ class JobOut(BaseModel):
         )
 
 
+class TopicOut(BaseModel):
+    id: int
+    name: str
+    slug: str
+
+
+class DocumentOut(BaseModel):
+    id: int
+    number: str  # e.g. "36/2024/QH15"
+    title: str
+    doc_type: str  # Luật, Bộ luật, Nghị định, Thông tư, Nghị quyết, Quyết định
+    issuing_body: str
+    effective_date: date | None
+
+
 class ItemOut(BaseModel):
     id: int
     slug: str
@@ -43,10 +58,17 @@ class ItemOut(BaseModel):
     kind: str
     kind_label: str
     status: str
+    audience: str
+    owner_name: str | None
+    review_comment: str | None
+    published_at: datetime | None
+    topics: list[TopicOut]
+    documents: list[DocumentOut]
     progress: float | None  # 0..1 while uploaded/processing
     error: str | None
     duration: float | None  # seconds
     created_at: datetime
+    updated_at: datetime
     checksum: str  # sha256 hex of the original
     size_bytes: int
     original_filename: str
@@ -69,10 +91,17 @@ class ItemOut(BaseModel):
             kind=item.kind,
             kind_label=KIND_LABELS[item.kind],
             status=item.status,
+            audience=item.audience,
+            owner_name=item.owner.display_name if item.owner else None,
+            review_comment=item.review_comment,
+            published_at=item.published_at,
+            topics=[TopicOut.model_validate(t, from_attributes=True) for t in item.topics],
+            documents=[DocumentOut.model_validate(d, from_attributes=True) for d in item.documents],
             progress=(job.progress if job else 0.0) if busy else None,
             error=item.error,
             duration=item.duration,
             created_at=item.created_at,
+            updated_at=item.updated_at,
             checksum=item.checksum,
             size_bytes=item.size_bytes,
             original_filename=item.original_filename,
@@ -91,3 +120,27 @@ class ItemList(BaseModel):
 
 class UploadOut(ItemOut):
     job_id: int
+
+
+class MetadataIn(BaseModel):
+    """Fields left out (None) are unchanged."""
+
+    title: str | None = None
+    description: str | None = None
+    audience: str | None = None
+    topic_ids: list[int] | None = None
+    document_ids: list[int] | None = None
+
+
+class WorkflowIn(BaseModel):
+    comment: str = ""
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    actor: str  # display name, or "Hệ thống" for the workers
+    action: str
+    action_label: str
+    from_status: str | None
+    to_status: str
+    comment: str

@@ -13,7 +13,11 @@ from slugify import slugify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from media_hub.library.models import Job, JobState, MediaItem, MediaKind
+from media_hub.accounts.models import User
+from media_hub.legal.service import search_condition, search_text
+from media_hub.library.models import Job, JobState, MediaItem, MediaKind, MediaStatus
+from media_hub.policy import visible_items
+from media_hub.review.models import AuditEvent
 from players import KIND_LABELS
 from storage import Storage
 
@@ -98,10 +102,18 @@ def original_from_path(path: Path, filename: str | None = None) -> Original:
 
 
 def create_item(
-    session: Session, store: Storage, original: Original, *, title: str, kind: MediaKind, description: str = ""
+    session: Session,
+    store: Storage,
+    original: Original,
+    *,
+    title: str,
+    kind: MediaKind,
+    description: str = "",
+    owner: User | None = None,
 ) -> tuple[MediaItem, Job]:
-    """Store the original under a generated key and create the item and its
-    transcode job (state queued). The caller commits, then enqueues the job."""
+    """Store the original under a generated key and create the item (owned by
+    ``owner``) and its transcode job (state queued). The caller commits, then
+    enqueues the job."""
     public_id = secrets.token_hex(16)
     key = f"media/{public_id}/original"
     store.put_file(key, original.path, content_type=original.content_type, cache_control="private, max-age=0")
@@ -116,15 +128,24 @@ def create_item(
         original_filename=original.filename,
         original_content_type=original.content_type,
         original_key=key,
+        owner=owner,
     )
+    item.search_text = search_text(item)
+    item.audit.append(AuditEvent(actor=owner, action="upload", from_status=None, to_status=MediaStatus.uploaded))
     job = Job(item=item, task="transcode", state=JobState.queued)
     session.add_all([item, job])
     session.flush()
     return item, job
 
 
-def list_items(session: Session, *, limit: int = 50, offset: int = 0) -> list[MediaItem]:
-    return list(session.scalars(select(MediaItem).order_by(MediaItem.id.desc()).limit(limit).offset(offset)))
+def list_items(
+    session: Session, user: User | None, *, query: str = "", limit: int = 50, offset: int = 0
+) -> list[MediaItem]:
+    """Items ``user`` may view, newest first, matching ``query`` (accent-insensitive) if given."""
+    stmt = select(MediaItem).where(visible_items(user))
+    if (cond := search_condition(query)) is not None:
+        stmt = stmt.where(cond)
+    return list(session.scalars(stmt.order_by(MediaItem.id.desc()).limit(limit).offset(offset)))
 
 
 def get_by_slug(session: Session, slug: str) -> MediaItem | None:

@@ -45,8 +45,20 @@
     return status === "uploaded" || status === "processing";
   }
 
+  /* Transcoded: playable by whoever may see it (drafts, items in review, published items). */
   function isPlayable(status) {
-    return status === "ready" || status === "published";
+    return status === "ready" || status === "in_review" || status === "published";
+  }
+
+  /* The session's CSRF token; every script that POSTs sends it as the X-CSRF-Token header. */
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return (meta && meta.getAttribute("content")) || "";
+  }
+
+  /* Login page URL that comes back to the current page afterwards. */
+  function loginUrl() {
+    return "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
   }
 
   /*
@@ -105,6 +117,8 @@
     setProgress: setProgress,
     isPending: isPending,
     isPlayable: isPlayable,
+    csrfToken: csrfToken,
+    loginUrl: loginUrl,
     poll: poll,
   };
 })();

@@ -23,6 +23,13 @@
   var numberFormat = new Intl.NumberFormat("vi-VN", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
   var currentXhr = null;
+  var hub = window.hub;
+
+  function csrfToken() {
+    if (hub) return hub.csrfToken();
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return (meta && meta.getAttribute("content")) || "";
+  }
 
   function mb(bytes) {
     return numberFormat.format(bytes / MB);
@@ -30,6 +37,16 @@
 
   function showError(message) {
     errorBox.textContent = message;
+    errorBox.hidden = false;
+  }
+
+  /* The session ended (401): say so and offer the login page, which brings the user back here. */
+  function showLoginNeeded() {
+    errorBox.textContent = "Phiên đăng nhập đã hết, hãy đăng nhập lại. ";
+    var link = document.createElement("a");
+    link.href = hub ? hub.loginUrl() : "/login?next=%2Fupload";
+    link.textContent = "Đăng nhập";
+    errorBox.appendChild(link);
     errorBox.hidden = false;
   }
 
@@ -84,6 +101,7 @@
       return "Thông tin gửi lên chưa hợp lệ. Vui lòng kiểm tra lại các trường và thử lại.";
     }
     if (xhr.status === 413) return "Tệp quá lớn";
+    if (xhr.status === 403) return "Bạn không có quyền tải lên.";
     return "Tải lên không thành công (mã lỗi " + xhr.status + "). Vui lòng thử lại.";
   }
 
@@ -146,6 +164,7 @@
     currentXhr = xhr;
     xhr.open("POST", uploadUrl);
     xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRF-Token", csrfToken());
 
     xhr.upload.onprogress = function (e) {
       var total = e.lengthComputable ? e.total : file.size;
@@ -174,7 +193,13 @@
         window.location.assign((data && data.watch_url) || "/");
         return;
       }
-      fail(errorMessage(xhr));
+      if (xhr.status === 401) {
+        finish();
+        progressBox.hidden = true;
+        showLoginNeeded();
+        return;
+      }
+      fail(errorMessage(xhr)); /* 403 and others: the server's `detail` */
     };
 
     xhr.onerror = function () {

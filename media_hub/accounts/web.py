@@ -1,0 +1,95 @@
+"""Authentication for every request: bearer tokens for the API, signed session
+cookies for the web pages, and CSRF protection for cookie-authenticated writes."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from media_hub.accounts import service
+from media_hub.accounts.models import User
+from media_hub.deps import get_session
+from media_hub.policy import Action, can
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SESSION_COOKIE = "mh_session"
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use); forms carry it in a hidden
+    ``csrf_token`` field, scripts in an ``X-CSRF-Token`` header."""
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def authenticate(request: Request, session: Annotated[Session, Depends(get_session)]) -> User | None:
+    """App-wide dependency: sets ``request.state.user`` (None for anonymous).
+
+    Raises 401 for an unknown or revoked bearer token, 403 when a cookie-authenticated
+    (or anonymous) unsafe request lacks the session's CSRF token.
+    """
+    user: User | None = None
+    token = _bearer(request)
+    if token is not None:
+        user = service.user_for_token(session, token)
+        if user is None:
+            raise HTTPException(401, "Token API không hợp lệ hoặc đã bị thu hồi.", {"WWW-Authenticate": "Bearer"})
+        session.commit()  # last_used_at
+    else:
+        uid = request.session.get("uid")
+        if uid is not None:
+            user = session.get(User, uid)
+            if user is None or not user.is_active:
+                request.session.pop("uid", None)
+                user = None
+        # Forms always carry the token (login CSRF included); an API call carrying
+        # neither a token nor a session cookie has no credentials to abuse.
+        if request.method not in SAFE_METHODS and (
+            SESSION_COOKIE in request.cookies or not request.url.path.startswith("/api/")
+        ):
+            await _check_csrf(request)
+    request.state.user = user
+    return user
+
+
+async def _check_csrf(request: Request) -> None:
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        sent = (await request.form()).get(CSRF_FIELD)
+    if not expected or not sent or not hmac.compare_digest(str(sent), expected):
+        raise HTTPException(403, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại.")
+
+
+def current_user(request: Request) -> User | None:
+    return request.state.user
+
+
+def require(action: Action):
+    """Dependency factory: the signed-in user allowed to do ``action`` (no item), else 401/403."""
+
+    def dependency(request: Request) -> User:
+        user = request.state.user
+        if user is None:
+            raise HTTPException(401, "Vui lòng đăng nhập.")
+        if not can(user, action):
+            raise HTTPException(403, "Bạn không có quyền thực hiện thao tác này.")
+        return user
+
+    return dependency
+
+
+CurrentUser = Annotated[User | None, Depends(current_user)]

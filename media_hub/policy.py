@@ -1,0 +1,87 @@
+"""Who may do what: the one place where permissions are decided.
+
+Roles: ``admin`` (everything), ``editor`` (uploads and edits their own items and
+subtitles, submits them for review), ``reviewer`` (approves/publishes, rejects
+with a comment, unpublishes), ``radio_staff`` (downloads radio material);
+anonymous viewers (``user is None``) see only published items.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import ColumnElement, false, or_, true
+
+from media_hub.accounts.models import Role, User
+from media_hub.library.models import MediaItem, MediaKind, MediaStatus
+
+
+class Action(enum.StrEnum):
+    view = "view"  # item page, playlists, segments, posters, subtitles
+    download_original = "download_original"
+    download_radio = "download_radio"  # broadcast audio of a published item
+    upload = "upload"
+    edit = "edit"  # metadata and subtitles
+    submit = "submit"  # for review
+    approve = "approve"  # publish after review
+    reject = "reject"
+    unpublish = "unpublish"
+    review_queue = "review_queue"
+    manage_taxonomy = "manage_taxonomy"  # topics and legal documents
+    manage_users = "manage_users"
+    use_api_tokens = "use_api_tokens"
+
+
+DRAFT = (MediaStatus.uploaded, MediaStatus.processing, MediaStatus.ready, MediaStatus.failed)
+REVIEWERS = (Role.admin, Role.reviewer)
+
+
+def _owns(user: User, item: MediaItem) -> bool:
+    return item.owner_id is not None and item.owner_id == user.id
+
+
+def can(user: User | None, action: Action, item: MediaItem | None = None) -> bool:
+    """Whether ``user`` (None: anonymous) may do ``action`` (on ``item`` where it applies)."""
+    role = user.role if user is not None and user.is_active else None
+    if role == Role.admin:
+        return True
+    published = item is not None and item.status == MediaStatus.published
+    match action:
+        case Action.view:
+            return published or role == Role.reviewer or (role == Role.editor and _owns(user, item))
+        case Action.download_original:
+            return role == Role.reviewer or (role == Role.editor and _owns(user, item)) or (
+                role == Role.radio_staff and published and item.kind == MediaKind.radio
+            )
+        case Action.download_radio:
+            return published and role in (Role.reviewer, Role.editor, Role.radio_staff)
+        case Action.upload:
+            return role == Role.editor
+        case Action.edit:
+            return role == Role.reviewer or (role == Role.editor and _owns(user, item) and item.status in DRAFT)
+        case Action.submit:
+            return role == Role.editor and _owns(user, item) and item.status == MediaStatus.ready
+        case Action.approve | Action.reject:
+            return role == Role.reviewer and item.status == MediaStatus.in_review
+        case Action.unpublish:
+            return role == Role.reviewer and published
+        case Action.review_queue:
+            return role == Role.reviewer
+        case Action.manage_taxonomy:
+            return role in (Role.editor, Role.reviewer)
+        case Action.use_api_tokens:
+            return role is not None
+        case Action.manage_users:
+            return False
+    return False
+
+
+def visible_items(user: User | None) -> ColumnElement[bool]:
+    """SQL condition selecting the items ``user`` may view (same rule as ``can(view)``)."""
+    role = user.role if user is not None and user.is_active else None
+    if role in REVIEWERS:
+        return true()
+    published = MediaItem.status == MediaStatus.published
+    if role == Role.editor:
+        return or_(published, MediaItem.owner_id == user.id)
+    return published if role is not None or user is None else false()
