@@ -32,6 +32,19 @@ players.templates.env.globals["csrf_token"] = csrf_token
 players.templates.env.globals["can"] = lambda user, action, item=None: can(user, Action(action), item)
 
 
+class HeadAsGet:
+    """ASGI middleware: answer HEAD wherever GET is routed (FastAPI registers GET
+    only); the HTTP server sends the headers without the body (RFC 9110 §9.3.2)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "HEAD" and not scope["path"].startswith("/media/"):
+            scope = dict(scope, method="GET")
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment). The
     database must already be migrated (``media-hub db upgrade``; ``serve`` does it)."""
@@ -48,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.public_base_url.startswith("https://"),
     )
+    app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=players.STATIC_DIR), name="static")
     for module in (library, review, legal, accounts):
         app.include_router(module.api)

@@ -81,6 +81,27 @@ def users_token(
     print(plain)
 
 
+def _first_admin(settings) -> None:
+    """On a hub without users, create ``admin`` with a random password and print it once."""
+    import secrets
+
+    from sqlalchemy import func, select
+
+    from media_hub import db
+    from media_hub.accounts import service
+    from media_hub.accounts.models import User
+
+    with db.session_scope(settings.db_url) as s:
+        if s.scalar(select(func.count()).select_from(User)):
+            return
+        password = secrets.token_urlsafe(12)
+        service.create_user(s, "admin", password, "admin", "Quản trị viên")
+    console.rule("[bold]First start")
+    console.print(f"Created the first administrator: user [bold]admin[/], password [bold]{password}[/]")
+    console.print("Sign in at /login, then add editors and reviewers at /admin/users. This is shown only once.")
+    console.rule()
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -96,6 +117,7 @@ def serve(
     settings = get_settings()
     settings.ensure_dirs()
     db.upgrade(settings.db_url)
+    _first_admin(settings)
     child = subprocess.Popen([sys.executable, "-m", "media_hub.cli", "worker"]) if worker else None
     host, port = host or settings.host, port or settings.port
     console.print(f"[bold]media-hub[/] at http://{host}:{port}/  (data in {settings.data_dir})")
@@ -196,12 +218,15 @@ def ingest(
             err.print(f"[red]Xử lý thất bại:[/] {item.error}")
             raise typer.Exit(1)
         console.print(f"Xem tại: {settings.public_base_url.rstrip('/')}/v/{item.slug}")
-        table = Table("rendition", "size (px)", "peak kbit/s", "media playlist", box=None)
+        table = Table("rendition", "size (px)", "peak kbit/s", box=None)
         for r in item.renditions:
-            table.add_row(r.name, f"{r.width}×{r.height}" if r.width else "audio", f"{r.bandwidth / 1000:.0f}",
-                          r.playlist_key)
+            table.add_row(r.name, f"{r.width}×{r.height}" if r.width else "audio", f"{r.bandwidth / 1000:.0f}")
         console.print(table)
-        console.print(f"Master playlist: {item.master_key}  (storage {settings.blob_url})")
+        # Keys on lines of their own, never cut by the terminal's width.
+        print(f"Storage: {settings.blob_url}")
+        print(f"Master playlist: {item.master_key}")
+        for r in item.renditions:
+            print(f"Media playlist {r.name}: {r.playlist_key}")
 
 
 if __name__ == "__main__":

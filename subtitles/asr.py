@@ -125,15 +125,27 @@ class Transcript:
 class AsrSettings:
     """Recognition settings; the defaults are tuned for Vietnamese legal talks on a CPU.
 
-    ``model``: ``"whisper-base"`` (the packaged model), a faster-whisper name ("large-v3"),
-    or a folder holding a CTranslate2 Whisper model.  ``models_dir``: where the packaged
-    model is joined (``<models_dir>/whisper-base``) and named models are cached
-    (``<models_dir>/hf``); default ``~/.cache/media-hub``.  ``cpu_threads`` 0 = all cores
-    of this process.  ``language`` None = detect it, on the VAD speech only.
-    ``vad`` False decodes the whole file (speech spans are still computed for the filter).
-    ``glossary_path``: hotwords file (None = no hotwords), at most ``hotword_tokens``
-    tokens of it (Whisper's prompt limit is 223).  ``blocklist_path``: hallucination
-    phrases (None = no blocklist)."""
+    Model: ``model`` is ``"whisper-base"`` (the packaged model), a faster-whisper name
+    ("large-v3") or a folder with a CTranslate2 Whisper model; ``models_dir`` is where the
+    packaged model is joined (``<models_dir>/whisper-base``) and named models are cached
+    (``<models_dir>/hf``), default ``~/.cache/media-hub``; ``cpu_threads`` 0 = every core
+    this process may use.
+
+    Decoding: ``language`` None = detect it (on the VAD speech only, so a music intro does
+    not count).  ``temperature`` is a single 0.0 on purpose: the usual fallback to sampling
+    at 0.2–1.0 when the log-probability is below ``log_prob_threshold`` turned low-confidence
+    real speech into "Hãy subscribe cho kênh Ghiền Mì Gõ..." in our measurements.
+    ``no_repeat_ngram_size``/``repetition_penalty`` stay off: Vietnamese legal speech
+    repeats n-grams legitimately ("Ủy ban nhân dân ... Ủy ban nhân dân"); repetition loops
+    are removed after decoding instead.
+
+    VAD: ``vad`` False decodes the whole file (the speech spans are still computed for the
+    hallucination filter).  Prompts: ``hotwords`` (always used), the glossary terms that
+    occur in the ``context`` given to :func:`transcribe`, and with ``glossary_fill`` the
+    rest of the glossary, up to ``hotword_tokens`` tokens; ``initial_prompt`` conditions
+    the first 30-s window only.  ``blocklist_path`` None disables the phrase blocklist.
+    ``batched`` uses faster-whisper's batched pipeline, which ignores the temperature
+    fallback, ``hallucination_silence_threshold`` and the previous-text prompt."""
 
     model: str = DEFAULT_MODEL
     models_dir: str | Path | None = None
@@ -144,7 +156,7 @@ class AsrSettings:
     language: str | None = "vi"
     beam_size: int = 5
     best_of: int = 5
-    temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    temperature: tuple[float, ...] = (0.0,)
     compression_ratio_threshold: float | None = 2.4
     log_prob_threshold: float | None = -1.0
     no_speech_threshold: float | None = 0.6
@@ -155,12 +167,15 @@ class AsrSettings:
     vad_threshold: float = 0.5
     vad_min_silence_ms: int = 2000
     vad_speech_pad_ms: int = 400
+    hotwords: str | None = None
     glossary_path: str | Path | None = DEFAULT_GLOSSARY
-    hotword_tokens: int = 0
+    glossary_fill: bool = False
+    hotword_tokens: int = 120
     initial_prompt: str | None = None
     blocklist_path: str | Path | None = DEFAULT_BLOCKLIST
     batched: bool = False
     batch_size: int = 8
+    #: further keyword arguments for ``WhisperModel.transcribe`` (e.g. ``patience``)
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
 
@@ -329,15 +344,30 @@ def _glossary(path: str, mtime: float) -> tuple[str, ...]:
     return tuple(read_lines(path))
 
 
-def hotwords(settings: AsrSettings, tokenizer=None) -> str | None:
-    """The glossary terms given to Whisper as hotwords: ``"Bộ luật Hình sự, Nghị định, ..."``
-    in file order, cut to ``settings.hotword_tokens`` Whisper tokens (needs ``tokenizer``,
-    a ``tokenizers.Tokenizer``; without one, ~2.5 characters per token is assumed)."""
-    if not settings.glossary_path or settings.hotword_tokens <= 0:
-        return None
-    path = Path(settings.glossary_path)
-    terms, text = _glossary(str(path), path.stat().st_mtime), ""
+def glossary_terms(path: str | Path = DEFAULT_GLOSSARY) -> list[str]:
+    """The terms of a glossary file (one per line, ``#`` comments), NFC, in file order."""
+    path = Path(path)
+    return list(_glossary(str(path), path.stat().st_mtime))
+
+
+def hotwords(settings: AsrSettings, context: str | None = None, tokenizer=None) -> str | None:
+    """The hotwords given to Whisper: ``settings.hotwords``, then the glossary terms that
+    occur in ``context`` (the video's title/description; matched ignoring case, diacritics
+    and punctuation), then, if ``settings.glossary_fill``, the other glossary terms in file
+    order; joined with ", " and cut to ``settings.hotword_tokens`` Whisper tokens
+    (``tokenizer``: a ``tokenizers.Tokenizer``; without one ~2.5 characters per token)."""
+    terms = [nfc(settings.hotwords.strip())] if settings.hotwords else []
+    if settings.glossary_path:
+        glossary = glossary_terms(settings.glossary_path)
+        folded = f" {fold(context or '')} "
+        terms += [t for t in glossary if fold(t) and f" {fold(t)} " in folded]
+        if settings.glossary_fill:
+            terms += glossary
+    text, seen = "", set()
     for term in terms:
+        if term in seen:
+            continue
+        seen.add(term)
         candidate = f"{text}, {term}" if text else term
         n = (len(tokenizer.encode(" " + candidate, add_special_tokens=False).ids)
              if tokenizer is not None else len(candidate) / 2.5)
@@ -379,11 +409,29 @@ def _overlap(start: float, end: float, spans: list[tuple[float, float]]) -> floa
     return sum(max(0.0, min(end, b) - max(start, a)) for a, b in spans)
 
 
+def collapse_loops(words: list[Word], max_repeats: int = 3) -> list[Word]:
+    """Cut decoding loops: a unit of 1–3 words repeated more than ``max_repeats`` times in
+    a row ("anh, anh, anh, anh, ...") is kept once."""
+    out = list(words)
+    keys = [fold(w.text) for w in out]
+    for size in (1, 2, 3):
+        i = 0
+        while i + size <= len(out):
+            unit, k = keys[i:i + size], 1
+            while keys[i + k * size:i + (k + 1) * size] == unit:
+                k += 1
+            if k > max_repeats:
+                del out[i + size:i + k * size], keys[i + size:i + k * size]
+            i += 1
+    return out
+
+
 def _clean(segment: Segment, spans, settings: AsrSettings, vad: bool) -> Segment | None:
-    """Drop words outside the speech spans and the trailing zero-length words Whisper
-    emits when it runs past the audio (prompt echo); drop blocklisted segments heard where
-    VAD found no speech, or that Whisper itself rated as probably not speech."""
-    words = list(segment.words)
+    """Cut repetition loops; drop words outside the speech spans and the trailing
+    zero-length words Whisper emits when it runs past the audio (prompt echo); drop
+    blocklisted segments heard where VAD found no speech, or that Whisper itself rated as
+    probably not speech."""
+    words = collapse_loops(segment.words)
     while words and words[-1].end - words[-1].start < 0.01:
         words.pop()
     if vad:
@@ -404,8 +452,12 @@ def _clean(segment: Segment, spans, settings: AsrSettings, vad: bool) -> Segment
 
 
 def transcribe(audio_path: str | Path, settings: AsrSettings = AsrSettings(),
-               on_progress: Callable[[float, float], None] | None = None) -> Transcript:
+               on_progress: Callable[[float, float], None] | None = None, *,
+               context: str | None = None) -> Transcript:
     """Recognise the speech of ``audio_path`` (any audio or video file).
+
+    ``context``: the video's title and description; the glossary terms found in it are
+    given to Whisper as hotwords (see :func:`hotwords`).
 
     ``on_progress(seconds_done, duration)`` is called as segments are decoded and once
     at the end with ``seconds_done == duration``.  Returns a :class:`Transcript` (possibly
@@ -435,10 +487,11 @@ def transcribe(audio_path: str | Path, settings: AsrSettings = AsrSettings(),
         hallucination_silence_threshold=settings.hallucination_silence_threshold,
         repetition_penalty=settings.repetition_penalty,
         no_repeat_ngram_size=settings.no_repeat_ngram_size,
-        hotwords=hotwords(settings, model.hf_tokenizer),
+        hotwords=hotwords(settings, context, model.hf_tokenizer),
         initial_prompt=nfc(settings.initial_prompt) if settings.initial_prompt else None,
-        vad_filter=False, **settings.extra,
+        vad_filter=False,
     )
+    options.update(settings.extra)
     if settings.batched:
         from faster_whisper import BatchedInferencePipeline
 

@@ -73,9 +73,10 @@ class Hub:
         raise RuntimeError(f"server did not start:\n{self.log('server')}")
 
     def _create_users(self) -> None:
-        """One user per role (username = role with "-" for "_"), each with an API token."""
+        """One user per role (username = role with "-" for "_"; "quantri" for admin,
+        since ``serve`` made "admin" on first start), each with an API token."""
         for role in ROLES:
-            name = role.replace("_", "-")
+            name = "quantri" if role == "admin" else role.replace("_", "-")
             made = self.cli("users", "create", name, "--role", role, "--password", PASSWORD, "--full-name", name)
             assert made.returncode == 0, made.stderr
             token = self.cli("users", "token", name, "--name", "tests")

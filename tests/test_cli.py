@@ -51,3 +51,17 @@ def test_ingest_via_worker_uses_the_broker(embedded_hub, tmp_path):
     item = next(i for i in items if i["title"] == "Bản tin tuần")
     assert item["status"] == "ready" and item["job"]["attempts"] == 1
     assert f"{embedded_hub.url}/v/{item['slug']}" in res.stdout
+
+
+def test_first_start_creates_an_admin_who_can_sign_in(embedded_hub):
+    import re
+
+    import httpx
+
+    match = re.search(r"user admin, password (\S+)", embedded_hub.log("server"))
+    assert match, embedded_hub.log("server")
+    with httpx.Client(base_url=embedded_hub.url) as browser:
+        token = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/login").text)[1]
+        res = browser.post("/login", data={"username": "admin", "password": match[1], "csrf_token": token})
+        assert res.status_code == 303
+        assert browser.get("/admin/users").status_code == 200

@@ -156,3 +156,10 @@ def test_killed_worker_mid_transcode_is_resumed_by_another(hub, media_dir):
     assert item["status"] == "ready", item
     assert item["job"]["attempts"] == 2 and item["job"]["state"] == "succeeded"
     assert f"hls-{item['job']['id']}-2/" in item["master_url"]
+
+
+def test_head_requests_are_answered(hub):
+    with hub.client(None) as anonymous:
+        for path in ("/", "/login", "/api/v1/media"):
+            res = anonymous.head(path)
+            assert res.status_code == 200 and res.content == b"", path

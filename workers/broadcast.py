@@ -10,9 +10,9 @@ Loudness (EBU R128, measured per ITU-R BS.1770-4) in two passes of ffmpeg's
 ``loudnorm`` filter per part (optional intro jingle, programme, optional outro jingle):
 
 1. measure: the part is resampled to the profile's rate and downmixed to its channel
-   count *first* (we measure what we output), then read by ``loudnorm
-   print_format=json`` at 192 kHz (its peak is a sample peak, so oversampling makes it
-   a true peak): integrated loudness, true peak, LRA and gate threshold;
+   count *first* (we measure what we output), then ``loudnorm print_format=json``
+   reads integrated loudness, LRA and gate threshold, and the peak of a 192 kHz copy
+   gives the true peak (loudnorm's own peak is a sample peak);
 2. apply: the same chain, then ``loudnorm linear=true`` with those measurements, which
    is a pure gain of ``target - measured`` dB only if ``measured_TP + gain <= TP`` and
    ``measured_LRA <= LRA``; otherwise ffmpeg silently switches to its *dynamic* mode
@@ -358,22 +358,29 @@ def _loudnorm(aim: _Aim, measured: Loudness, json_out: bool = True) -> tuple:
 
 
 def _pass1(part: _Part, pre: tuple, aim: _Aim, profile, on_seconds) -> Loudness:
-    """Pass 1: loudnorm's measurement of base + ``pre``, at 192 kHz.
+    """Pass 1: measure base + ``pre`` with loudnorm (integrated, LRA, gate threshold) at
+    the output rate and, on a 192 kHz copy, its true peak (``astats`` peak).
 
-    loudnorm reports the *sample* peak of its input, a true peak only when oversampled,
-    hence the explicit 192 kHz.  It gets dummy measurements that put it in linear mode
-    at 0 dB gain: in ffmpeg 5.1 its dynamic mode (the usual first pass) feeds the last
-    ~2.9 s to its input meter a second time when draining, which skews short items
-    (-0.2 LU on a 15 s clip), and does needless work."""
+    loudnorm's own "input_tp" is the *sample* peak of what it gets, a true peak only
+    when oversampled, and its meter at 192 kHz costs 4x the whole pass.  It runs with
+    dummy measurements that put it in linear mode at 0 dB gain: in ffmpeg 5.1 its
+    dynamic mode (the usual first pass) feeds the last ~2.9 s to its input meter a
+    second time when draining, which skews short items (-0.2 LU on a 15 s clip)."""
     dummy = Loudness(integrated=aim.integrated, lra=1.0, true_peak=-99.0, threshold=-99.0)
-    graph = _chain(*_base(profile), *pre, ("aresample", {"osr": 192000}), _loudnorm(aim, dummy))
-    stderr = _run([*_FFMPEG, "-progress", "pipe:1", *_input(part.path), "-filter_complex",
-                   f"[0:{part.index}]{graph}[m]", "-map", "[m]", "-f", "null", "-"], on_seconds)
+    meter = _chain(_loudnorm(aim, dummy))
+    peak = _chain(("aresample", {"osr": 192000}),
+                  ("astats", {"measure_perchannel": "none", "measure_overall": "Peak_level"}))
+    graph = (f"[0:{part.index}]{_chain(*_base(profile), *pre)},asplit[a][b];"
+             f"[a]{meter}[m];[b]{peak}[p]")
+    stderr = _run([*_FFMPEG, "-progress", "pipe:1", *_input(part.path), "-filter_complex", graph,
+                   "-map", "[m]", "-c:a", "pcm_f32le", "-f", "null", "-",
+                   "-map", "[p]", "-c:a", "pcm_f32le", "-f", "null", "-"], on_seconds)
     j = _loudnorm_json(stderr)
-    if j["normalization_type"] != "linear":  # would mean the meter ran in dynamic mode
-        raise BroadcastError("ffmpeg_failed", _FAILED, f"loudnorm measured in dynamic mode: {j}")
+    peaks = re.findall(r"Peak level dB: (\S+)", stderr)
+    if j["normalization_type"] != "linear" or not peaks:  # the meter ran in dynamic mode?
+        raise BroadcastError("ffmpeg_failed", _FAILED, f"pass 1: {j}\n" + stderr[-2000:])
     return Loudness(integrated=_num(j["input_i"]), lra=_num(j["input_lra"]),
-                    true_peak=_num(j["input_tp"]), threshold=_num(j["input_thresh"]))
+                    true_peak=round(_num(peaks[-1]), 2), threshold=_num(j["input_thresh"]))
 
 
 def _excess(m: Loudness, aim: _Aim) -> float:
