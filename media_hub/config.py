@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(None, description="Celery broker; default kombu SQLAlchemy transport on SQLite.")
     result_backend: str | None = Field(None, description="Celery result backend; the hub records results itself.")
     public_base_url: str = Field("http://127.0.0.1:8000", description="Absolute base of links the hub prints.")
+    media_base_url: str | None = Field(
+        None, description="Public base URL for published media (a CDN); default: the hub's /media/ route."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = Field(8 * 1024**3, description="Largest accepted upload, bytes.")

@@ -207,3 +207,13 @@ def test_search_ignores_accents_and_finds_topics_and_documents(world):
     assert not found("luat dat dai")
     page = clients["anonymous"].get("/", params={"q": "giao thong hoc sinh"}).text
     assert "Luật Giao thông cho học sinh" in page
+
+
+def test_sitemap_lists_only_published_items(world):
+    hub, clients, items = world
+    import xml.etree.ElementTree as ET
+
+    tree = ET.fromstring(clients["anonymous"].get("/sitemap.xml").content)
+    locs = [e.text for e in tree.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert f"{hub.url}{items['published']['watch_url']}" in locs
+    assert f"{hub.url}{items['draft']['watch_url']}" not in locs

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from media_hub.accounts.models import User
@@ -133,6 +135,19 @@ def media_object(key: str, request: Request, session: SessionDep, store: Storage
 def library_page(request: Request, session: SessionDep, user: CurrentUser, q: str = Query("", max_length=200)):
     items = [ItemOut.of(i).model_dump(mode="json") for i in service.list_items(session, user, query=q, limit=100)]
     return render(request, "library.html", {"items": items, "q": q})
+
+
+@pages.get("/sitemap.xml")
+def sitemap(session: SessionDep, settings: SettingsDep) -> Response:
+    """Watch pages of published items (sitemaps.org protocol 0.9)."""
+    base = settings.public_base_url.rstrip("/")
+    urlset = ET.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
+    for item in service.list_items(session, None, limit=50000):
+        url = ET.SubElement(urlset, "url")
+        ET.SubElement(url, "loc").text = f"{base}/v/{item.slug}"
+        ET.SubElement(url, "lastmod").text = item.updated_at.date().isoformat()
+    body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
+    return Response(body, media_type="application/xml", headers={"Cache-Control": "public, max-age=300"})
 
 
 @pages.get("/upload", response_class=HTMLResponse)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from media_hub.config import get_settings
 from media_hub.library.models import Job, MediaItem, MediaStatus
 from players import KIND_LABELS
 
@@ -33,6 +34,18 @@ class JobOut(BaseModel):
         return cls(
             id=job.id, task=job.task, state=job.state, progress=job.progress, attempts=job.attempts, error=job.error
         )
+
+
+def media_url(item: MediaItem, key: str | None) -> str | None:
+    """URL of a storage object of ``item``: through the hub's permission-checked
+    ``/media/`` route, or, for published items when ``MEDIA_HUB_MEDIA_BASE_URL`` is
+    set, under that public base (a CDN in front of ``/media/`` or of the bucket)."""
+    if key is None:
+        return None
+    base = get_settings().media_base_url
+    if base and item.status == MediaStatus.published:
+        return f"{base.rstrip('/')}/{key}"
+    return f"/media/{key}"
 
 
 class TopicOut(BaseModel):
@@ -106,8 +119,8 @@ class ItemOut(BaseModel):
             size_bytes=item.size_bytes,
             original_filename=item.original_filename,
             watch_url=f"/v/{item.slug}",
-            master_url=f"/media/{item.master_key}" if item.master_key else None,
-            poster_url=f"/media/{item.poster_key}" if item.poster_key else None,
+            master_url=media_url(item, item.master_key),
+            poster_url=media_url(item, item.poster_key),
             download_url=f"/api/v1/media/{item.id}/original",
             renditions=[RenditionOut.model_validate(r, from_attributes=True) for r in item.renditions],
             job=JobOut.of(job) if job else None,
