@@ -15,6 +15,7 @@ import players
 from media_hub.accounts import router as accounts
 from media_hub.accounts.router import login_redirect
 from media_hub.accounts.web import SESSION_COOKIE, authenticate, csrf_token
+from media_hub.captions import router as captions
 from media_hub.config import Settings, get_settings
 from media_hub.legal import router as legal
 from media_hub.library import router as library
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=players.STATIC_DIR), name="static")
-    for module in (library, review, legal, accounts):
+    for module in (library, review, captions, legal, accounts):
         app.include_router(module.api)
         app.include_router(module.pages)
 

@@ -135,7 +135,7 @@ def serve(
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="Tasks at once (default MEDIA_HUB_WORKER_CONCURRENCY).")] = None,
-    queues: Annotated[str, typer.Option(help="Comma-separated queues to consume.")] = "transcode",
+    queues: Annotated[str, typer.Option(help="Comma-separated queues to consume: transcode, asr.")] = "transcode,asr",
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Run a Celery worker for the configured broker."""
@@ -169,7 +169,7 @@ def ingest(
     from media_hub.library import service
     from media_hub.library.models import Job, JobState, MediaItem
     from storage import open_storage
-    from workers.celery_app import enqueue_transcode
+    from workers.celery_app import enqueue
     from workers.tasks import run_transcode
 
     settings = get_settings()
@@ -202,7 +202,7 @@ def ingest(
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("Xử lý", total=1.0)
         if via_worker:
-            enqueue_transcode(settings, job_id)
+            enqueue(settings, "transcode", job_id)
             while (row := job_row()).state not in (JobState.succeeded, JobState.failed):
                 bar.update(task, completed=row.progress)
                 time.sleep(0.5)

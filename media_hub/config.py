@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     job_stale_seconds: float = Field(
         120.0, gt=0, description="A running job whose heartbeat is older than this is handed to another worker."
     )
+    asr_enabled: bool = Field(True, description="Make Vietnamese subtitles by speech recognition after transcoding.")
+    asr_model: str = Field(
+        "whisper-base", description="'whisper-base' (packaged), a faster-whisper model name or a model folder."
+    )
+    asr_device: str = Field("cpu", description="cpu or cuda.")
+    asr_compute_type: str = Field("int8", description="CTranslate2 compute type: int8 on CPU, float16 on CUDA.")
+    asr_cpu_threads: int = Field(0, ge=0, description="0: every core the worker may use.")
+    asr_language: str | None = Field("vi", description="Spoken language; empty: detect it on the speech found.")
     secret_key: str | None = Field(
         None, description="Signs session cookies; default: a random key kept in data_dir/secret_key."
     )

@@ -20,17 +20,23 @@ __all__ = [
     "API_MEDIA_URL",
     "FAILED_DEFAULT_MESSAGE",
     "HLS_JS_VERSION",
+    "JOB_STATE_LABELS",
+    "JOB_TASK_LABELS",
     "KIND_LABELS",
     "ROLE_LABELS",
     "STATIC_DIR",
     "STATIC_URL_PREFIX",
     "STATUS_LABELS",
+    "SUBTITLE_SOURCE_LABELS",
+    "SUBTITLE_STATUS_LABELS",
     "TEMPLATES_DIR",
     "current_user",
+    "format_cue_time",
     "format_date",
     "format_datetime",
     "format_duration",
     "format_filesize",
+    "job_state_text",
     "static_url",
     "templates",
 ]
@@ -63,6 +69,32 @@ ROLE_LABELS: dict[str, str] = {
     "editor": "Biên tập viên",
     "reviewer": "Người duyệt",
     "radio_staff": "Cán bộ đài truyền thanh",
+}
+
+# Subtitle tracks: review state and where the shown revision came from.
+SUBTITLE_STATUS_LABELS: dict[str, str] = {
+    "draft": "Bản nháp",
+    "reviewed": "Đã duyệt",
+}
+
+SUBTITLE_SOURCE_LABELS: dict[str, str] = {
+    "asr": "Tự động (nhận dạng giọng nói)",
+    "editor": "Biên tập viên",
+}
+
+# Background jobs of an item (``item.jobs``), shown as "Chuyển mã: đang chạy 45%".
+JOB_TASK_LABELS: dict[str, str] = {
+    "transcode": "Chuyển mã",
+    "transcribe": "Nhận dạng giọng nói",
+    "burn_in": "Gắn phụ đề vào hình",
+}
+
+JOB_STATE_LABELS: dict[str, str] = {
+    "queued": "đang chờ",
+    "running": "đang chạy",
+    "retrying": "đang thử lại",
+    "succeeded": "xong",
+    "failed": "lỗi",
 }
 
 # Vietnam has no daylight saving time, so a fixed offset is exact.
@@ -104,6 +136,27 @@ def _vi_number(value: float, decimals: int) -> str:
     if decimals:
         text = text.rstrip("0").rstrip(".")
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def format_cue_time(seconds: Any) -> str:
+    """A subtitle time as ``m:ss.mmm`` (``h:mm:ss.mmm`` from one hour); ``""`` if unknown.
+
+    The subtitle editor parses the same format back (subtitles.js ``parseTime``)."""
+    if seconds is None or isinstance(seconds, bool):
+        return ""
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(value):
+        return ""
+    millis = max(0, int(round(value * 1000)))
+    total, ms = divmod(millis, 1000)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}.{ms:03d}"
+    return f"{minutes}:{secs:02d}.{ms:03d}"
 
 
 def format_filesize(num_bytes: Any) -> str:
@@ -169,6 +222,33 @@ def progress_percent(progress: Any) -> int | None:
     return int(min(1.0, max(0.0, value)) * 100)
 
 
+def job_state_text(job: Any) -> str:
+    """A job's state in a few words: ``đang chạy 45%``, ``xong``, ``lỗi: <reason>``."""
+    if not job:
+        return ""
+    get = job.get if isinstance(job, dict) else lambda key, default=None: getattr(job, key, default)
+    state = str(get("state", "") or "")
+    label = JOB_STATE_LABELS.get(state, state)
+    if state == "running":
+        pct = progress_percent(get("progress"))
+        return f"{label} {pct}%" if pct is not None else label
+    if state == "failed":
+        reason = str(get("error") or "").strip()
+        return f"{label}: {reason}" if reason else label
+    return label
+
+
+def latest_jobs(jobs: Any) -> list[Any]:
+    """The latest job of each task, in the order the tasks first appear (``item.jobs`` is oldest first)."""
+    latest: dict[str, Any] = {}
+    for job in jobs or []:
+        task = job.get("task") if isinstance(job, dict) else getattr(job, "task", None)
+        latest.pop(str(task), None)
+        latest[str(task)] = job
+    order = {task: index for index, task in enumerate(JOB_TASK_LABELS)}
+    return sorted(latest.values(), key=lambda j: order.get(str(j.get("task") if isinstance(j, dict) else j.task), 99))
+
+
 def kind_label(kind: Any) -> str:
     return KIND_LABELS.get(str(kind), str(kind or ""))
 
@@ -216,15 +296,22 @@ templates.env.filters["duration"] = format_duration
 templates.env.filters["filesize"] = format_filesize
 templates.env.filters["datetime_vi"] = format_datetime
 templates.env.filters["date_vi"] = format_date
+templates.env.filters["cue_time"] = format_cue_time
 templates.env.globals.update(
     HLS_JS_VERSION=HLS_JS_VERSION,
+    JOB_STATE_LABELS=JOB_STATE_LABELS,
+    JOB_TASK_LABELS=JOB_TASK_LABELS,
     KIND_LABELS=KIND_LABELS,
     ROLE_LABELS=ROLE_LABELS,
     STATUS_LABELS=STATUS_LABELS,
+    SUBTITLE_SOURCE_LABELS=SUBTITLE_SOURCE_LABELS,
+    SUBTITLE_STATUS_LABELS=SUBTITLE_STATUS_LABELS,
     API_MEDIA_URL=API_MEDIA_URL,
     FAILED_DEFAULT_MESSAGE=FAILED_DEFAULT_MESSAGE,
     current_user=current_user,
+    job_state_text=job_state_text,
     kind_label=kind_label,
+    latest_jobs=latest_jobs,
     progress_percent=progress_percent,
     role_label=role_label,
     status_label=status_label,

@@ -131,8 +131,8 @@ class AsrSettings:
     (``<models_dir>/hf``), default ``~/.cache/media-hub``; ``cpu_threads`` 0 = every core
     this process may use.
 
-    Decoding: ``language`` None = detect it (on the VAD speech only, so a music intro does
-    not count).  ``temperature`` is a single 0.0 on purpose: the usual fallback to sampling
+    Decoding: ``language`` None = detect it on the first 30 s of VAD speech (a music intro
+    does not count), choosing among ``language_candidates`` if given (e.g. ("vi", "en")).  ``temperature`` is a single 0.0 on purpose: the usual fallback to sampling
     at 0.2–1.0 when the log-probability is below ``log_prob_threshold`` turned low-confidence
     real speech into "Hãy subscribe cho kênh Ghiền Mì Gõ..." in our measurements.
     ``no_repeat_ngram_size``/``repetition_penalty`` stay off: Vietnamese legal speech
@@ -154,6 +154,7 @@ class AsrSettings:
     compute_type: str = "int8"  # "float16" on cuda
     cpu_threads: int = 0
     language: str | None = "vi"
+    language_candidates: tuple[str, ...] | None = None  # with language None: pick among these
     beam_size: int = 5
     best_of: int = 5
     temperature: tuple[float, ...] = (0.0,)
@@ -170,7 +171,7 @@ class AsrSettings:
     hotwords: str | None = None
     glossary_path: str | Path | None = DEFAULT_GLOSSARY
     glossary_fill: bool = False
-    hotword_tokens: int = 120
+    hotword_tokens: int = 50
     initial_prompt: str | None = None
     blocklist_path: str | Path | None = DEFAULT_BLOCKLIST
     batched: bool = False
@@ -477,6 +478,15 @@ def transcribe(audio_path: str | Path, settings: AsrSettings = AsrSettings(),
     speech = np.concatenate([audio[c["start"]:c["end"]] for c in chunks]) if settings.vad \
         else audio
     del audio
+    probability = 1.0
+    if language is None:
+        detect_on = speech if settings.vad else np.concatenate(
+            [speech[c["start"]:c["end"]] for c in chunks] or [speech])
+        language, probability, ranked = model.detect_language(detect_on[:30 * SAMPLE_RATE])
+        if settings.language_candidates:
+            language, probability = max(
+                ((code, p) for code, p in ranked if code in settings.language_candidates),
+                key=lambda item: item[1], default=(settings.language_candidates[0], 0.0))
     options = dict(
         language=language, beam_size=settings.beam_size, best_of=settings.best_of,
         temperature=list(settings.temperature),
@@ -495,13 +505,15 @@ def transcribe(audio_path: str | Path, settings: AsrSettings = AsrSettings(),
     if settings.batched:
         from faster_whisper import BatchedInferencePipeline
 
-        options.pop("condition_on_previous_text")
-        options.pop("hallucination_silence_threshold")
-        segments, info = BatchedInferencePipeline(model).transcribe(
+        for unsupported in ("condition_on_previous_text", "hallucination_silence_threshold",
+                            "vad_filter"):
+            options.pop(unsupported)
+        # it needs its own VAD split (<= 30 s clips) of anything longer than one window
+        segments, _ = BatchedInferencePipeline(model).transcribe(
             speech, batch_size=settings.batch_size, vad_filter=len(speech) > 30 * SAMPLE_RATE,
             **options)
     else:
-        segments, info = model.transcribe(speech, **options)
+        segments, _ = model.transcribe(speech, **options)
 
     if settings.vad:
         from faster_whisper.vad import SpeechTimestampsMap
@@ -521,20 +533,19 @@ def transcribe(audio_path: str | Path, settings: AsrSettings = AsrSettings(),
             text = nfc(w.word.strip())
             if not text:
                 continue
-            start, end = to_file_time(w.start, w.end)
+            start, end = map(float, to_file_time(w.start, w.end))
             start = round(min(max(start, 0.0), duration), 3)
             words.append(Word(start, round(min(max(end, start), duration), 3), text,
-                              round(w.probability, 3)))
+                              round(float(w.probability), 3)))
         if words:
             segment = Segment(words[0].start, words[-1].end, nfc(seg.text.strip()), words,
-                              seg.avg_logprob, seg.no_speech_prob)
+                              float(seg.avg_logprob), float(seg.no_speech_prob))
             segment = _clean(segment, spans, settings, settings.vad)
             if segment is not None:
                 result.segments.append(segment)
         if on_progress:
-            on_progress(min(to_file_time(seg.end, seg.end)[1], duration), duration)
-    result.language = info.language
-    result.language_probability = info.language_probability
+            on_progress(min(float(to_file_time(seg.end, seg.end)[1]), duration), duration)
+    result.language, result.language_probability = language, float(probability)
     if on_progress:
         on_progress(duration, duration)
     return result

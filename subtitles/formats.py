@@ -68,7 +68,9 @@ def to_text(cues: Iterable[Cue]) -> str:
 # ------------------------------------------------------------------ HLS
 
 
-def _segment_bounds(segment_duration: float | Sequence[float], total_duration: float):
+def _segment_times(segment_duration: float | Sequence[float],
+                   total_duration: float) -> list[tuple[float, float]]:
+    """``[(start, duration), ...]`` of the media segments, seconds rounded to ms."""
     if isinstance(segment_duration, (int, float)):
         if segment_duration <= 0:
             raise ValueError("segment_duration must be positive")
@@ -76,12 +78,12 @@ def _segment_bounds(segment_duration: float | Sequence[float], total_duration: f
         durations = [min(segment_duration, total_duration - i * segment_duration)
                      for i in range(count)]
     else:
-        durations = [float(d) for d in segment_duration]
-    bounds, t = [], 0.0
+        durations = list(segment_duration)
+    out, start = [], 0.0
     for d in durations:
-        bounds.append((t, t + d))
-        t += d
-    return bounds
+        out.append((round(start, 3), round(float(d), 3)))
+        start += float(d)
+    return out
 
 
 def hls_webvtt_segments(cues: Sequence[Cue], segment_duration: float | Sequence[float],
@@ -102,8 +104,8 @@ def hls_webvtt_segments(cues: Sequence[Cue], segment_duration: float | Sequence[
     first PTS of the first video segment (e.g. ``ffprobe -show_entries
     packet=pts -read_intervals %+#1``), or 0 for fMP4 starting at 0."""
     files = []
-    for index, (start, end) in enumerate(_segment_bounds(segment_duration, total_duration)):
-        inside = [c for c in cues if c.end > start and c.start < end]
+    for index, (start, length) in enumerate(_segment_times(segment_duration, total_duration)):
+        inside = [c for c in cues if c.end > start and c.start < start + length]
         body = to_webvtt(inside)
         header = f"WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:{mpegts},LOCAL:00:00:00.000\n"
         files.append((name.format(index), header + body[len("WEBVTT\n"):]))
@@ -122,10 +124,10 @@ def hls_subtitle_playlist(segment_duration: float | Sequence[float], total_durat
     playlist.playlist_type = "vod"
     playlist.media_sequence = 0
     playlist.is_endlist = True
-    bounds = _segment_bounds(segment_duration, total_duration)
-    playlist.target_duration = max(1, max(round(e - s) for s, e in bounds))
-    for index, (start, end) in enumerate(bounds):
-        playlist.segments.append(m3u8.Segment(uri=name.format(index), duration=end - start))
+    times = _segment_times(segment_duration, total_duration)
+    playlist.target_duration = max(1, max(round(d) for _, d in times))  # RFC 8216 §4.3.3.1
+    for index, (_, length) in enumerate(times):
+        playlist.segments.append(m3u8.Segment(uri=name.format(index), duration=length))
     return playlist.dumps()
 
 

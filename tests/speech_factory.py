@@ -68,6 +68,12 @@ def write_wav(path, samples: np.ndarray, rate: int = RATE) -> Path:
     return Path(path)
 
 
+def read_wav(path) -> np.ndarray:
+    """The int16 samples of a mono 16-bit WAV."""
+    with wave.open(str(path), "rb") as src:
+        return np.frombuffer(src.readframes(src.getnframes()), dtype=np.int16)
+
+
 def build(path, pieces: list[str | float], rate: int = 130) -> Built:
     """A WAV of ``pieces`` in order: a str is spoken, a float is that many seconds of
     silence.  Returns where the speech is."""
@@ -95,7 +101,8 @@ def tones(path, seconds: float = 30.0) -> Path:
     """Music-like audio: a sequence of chords (three sines) with a beat, no voice."""
     expr = ("0.25*sin(2*PI*t*(220+110*floor(mod(t,4))))"
             "+0.2*sin(2*PI*t*(330+55*floor(mod(t*2,3))))"
-            "+0.15*sin(2*PI*t*440)*(mod(t,0.5)<0.25)")
+            "+0.15*sin(2*PI*t*440)*lt(mod(t,0.5),0.25)")
+    expr = expr.replace(",", "\\,")  # commas separate filters in a filtergraph
     subprocess.run(FFMPEG + ["-f", "lavfi", "-i", f"aevalsrc={expr}:s=44100:d={seconds}",
                              "-ac", "2", str(path)], check=True, capture_output=True, timeout=120)
     return Path(path)

@@ -21,7 +21,7 @@ def test_it_has_the_distributed_services():
 
 def test_hub_variables_are_settings_the_code_reads():
     fields = {f"MEDIA_HUB_{name.upper()}" for name in Settings.model_fields}
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "asr-worker"):
         env = SERVICES[name]["environment"]
         hub_vars = {k for k in env if k.startswith("MEDIA_HUB_")}
         assert hub_vars <= fields, hub_vars - fields
@@ -45,7 +45,7 @@ def test_compose_credentials_agree():
 
 def test_service_commands_are_real_cli_commands():
     runner = CliRunner()
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "asr-worker"):
         command = SERVICES[name]["command"]
         assert command[0] == "media-hub"
         result = runner.invoke(app, [*command[1:], "--help"])

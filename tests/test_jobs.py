@@ -71,7 +71,7 @@ def test_dead_worker_job_is_taken_over_and_the_dead_one_cannot_record(settings, 
     assert jobs.requeue_stale(settings) == []
     with db.session_scope(settings.db_url) as s:  # the worker stops sending heartbeats
         s.execute(update(Job).values(heartbeat_at=db.utcnow() - timedelta(seconds=60)))
-    assert jobs.requeue_stale(settings) == [job_id]
+    assert jobs.requeue_stale(settings) == [(job_id, "transcode")]
     assert jobs.requeue_stale(settings) == []  # requeued once, not on every sweep
     second = jobs.claim(settings, job_id)
     assert second == 2
@@ -86,7 +86,7 @@ def test_a_job_whose_workers_keep_dying_ends_failed(settings, job_id):
         assert jobs.claim(settings, job_id) == attempt
         with db.session_scope(settings.db_url) as s:
             s.execute(update(Job).values(heartbeat_at=db.utcnow() - timedelta(seconds=60)))
-        assert jobs.requeue_stale(settings) == [job_id]
+        assert jobs.requeue_stale(settings) == [(job_id, "transcode")]
     assert tasks.run_transcode(settings, job_id) is None
     job, item = _job(settings, job_id)
     assert job.state == JobState.failed and "gián đoạn 3 lần" in job.error

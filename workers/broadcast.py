@@ -405,7 +405,7 @@ def _limiter(gain: float, ceiling: float) -> tuple:
 def _plan(part: _Part, aim: _Aim, profile, floor: float,
           progress: _Progress) -> tuple[_Plan, Loudness]:
     """Measure a part and choose how to normalise it; returns (plan, first measurement)."""
-    first = _pass1(part, (), aim, profile, progress.pass_(part.duration))
+    first = _pass1(part, (), aim, profile, progress.pass_(part.duration, _COST_MEASURE))
     if not first.integrated > floor:
         raise SilentSource(first, floor, part.role)
     if _linear_ok(first, aim):
@@ -416,8 +416,8 @@ def _plan(part: _Part, aim: _Aim, profile, floor: float,
     gain, ceiling = aim.integrated - first.integrated, aim.true_peak - LIMITER_HEADROOM
     for _ in range(2):
         pre = _limiter(gain, ceiling)
-        progress.total += part.duration
-        m = _pass1(part, pre, aim, profile, progress.pass_(part.duration))
+        progress.total += part.duration * _COST_MEASURE
+        m = _pass1(part, pre, aim, profile, progress.pass_(part.duration, _COST_MEASURE))
         if _linear_ok(m, aim):
             return _Plan(part, pre, m, "limited"), first
         ceiling -= max(_excess(m, aim), 0.0) + 0.2
@@ -443,6 +443,10 @@ def _encode_argv(plans: list[_Plan], aim: _Aim, profile: Mp3Profile, out: str) -
             "-c:a", "libmp3lame", "-b:a", str(profile.bitrate), "-ar", str(profile.sample_rate),
             "-ac", str(profile.channels), "-write_id3v1", "0", "-id3v2_version", "3",
             "-f", "mp3", "-y", "file:" + out]
+
+
+#: Cost of the measuring pass and of the ebur128 check relative to the encoding pass.
+_COST_MEASURE, _COST_CHECK = 0.5, 0.35
 
 
 class _Progress:
@@ -484,8 +488,7 @@ def make_broadcast_mp3(source, out_path, target: LoudnessTarget = PRESETS["ebu_r
              for role, path in (("intro", intro), ("programme", source), ("outro", outro))
              if path is not None]
     total = sum(p.duration for p in parts) or 1.0
-    # Work in media seconds: pass 1 and pass 2 ~1 each, the ebur128 check ~0.5.
-    progress = _Progress(on_progress, 2.5 * total)
+    progress = _Progress(on_progress, (_COST_MEASURE + 1 + _COST_CHECK) * total)
     aim = _aim(target, profile)
     plans, first = [], None
     for part in parts:
@@ -498,7 +501,7 @@ def make_broadcast_mp3(source, out_path, target: LoudnessTarget = PRESETS["ebu_r
         stderr = _run(_encode_argv(plans, aim, profile, str(tmp)), progress.pass_(total))
         if _loudnorm_json(stderr)["normalization_type"] != "linear":
             mode = "dynamic"
-        loudness = _measure(tmp, progress.pass_(total, 0.5))
+        loudness = _measure(tmp, progress.pass_(total, _COST_CHECK))
         duration = MP3(tmp).info.length
         os.replace(tmp, out)
     finally:

@@ -17,6 +17,13 @@ from kombu import Queue
 from media_hub.config import Settings, get_settings
 
 TRANSCODE_QUEUE = "transcode"
+ASR_QUEUE = "asr"
+# Job task → (Celery task name, queue): transcoding and speech recognition scale separately.
+TASKS = {
+    "transcode": ("media_hub.transcode", TRANSCODE_QUEUE),
+    "transcribe": ("media_hub.transcribe", ASR_QUEUE),
+    "burn_in": ("media_hub.burn_in", TRANSCODE_QUEUE),
+}
 
 
 @lru_cache(maxsize=4)
@@ -26,7 +33,7 @@ def celery_for(broker_url: str, result_backend: str | None = None) -> Celery:
     app.conf.update(
         include=["workers.tasks"],
         task_default_queue=TRANSCODE_QUEUE,
-        task_routes={"media_hub.transcode": {"queue": TRANSCODE_QUEUE}},
+        task_routes={name: {"queue": queue} for name, queue in TASKS.values()},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
@@ -66,12 +73,15 @@ def declare_queues(app: Celery) -> None:
 
     def declare():
         with app.connection_for_write() as conn:
-            Queue(TRANSCODE_QUEUE, routing_key=TRANSCODE_QUEUE)(conn.default_channel).declare()
+            for _, queue in TASKS.values():
+                Queue(queue, routing_key=queue)(conn.default_channel).declare()
 
     _declare_race_safe(declare)
 
 
-def enqueue_transcode(settings: Settings, job_id: int) -> None:
-    """Send job ``job_id`` to the transcode queue of the broker in ``settings``."""
+def enqueue(settings: Settings, task: str, job_id: int, countdown: float | None = None) -> None:
+    """Send job ``job_id`` (whose task is ``task``, see :data:`TASKS`) to its queue on
+    the broker in ``settings``."""
+    name, queue = TASKS[task]
     app = celery_for(settings.celery_broker_url, settings.result_backend)
-    _declare_race_safe(lambda: app.send_task("media_hub.transcode", args=[job_id], queue=TRANSCODE_QUEUE))
+    _declare_race_safe(lambda: app.send_task(name, args=[job_id], queue=queue, countdown=countdown))

@@ -25,6 +25,8 @@ from media_hub.review import service as workflow
 
 log = logging.getLogger(__name__)
 WORKER_NAME = f"{socket.gethostname()}"
+# Jobs whose outcome is the item's status; other jobs (subtitles…) never fail an item.
+ITEM_TASKS = {"transcode"}
 
 
 def _stale_cutoff(settings: Settings):
@@ -58,9 +60,10 @@ def claim(settings: Settings, job_id: int) -> int | None:
         if res.rowcount != 1:
             return None
         job = s.get(Job, job_id)
-        if job.item.status != MediaStatus.processing:
-            workflow.record(job.item, "processing", MediaStatus.processing)
-        job.item.error = None
+        if job.task in ITEM_TASKS:
+            if job.item.status != MediaStatus.processing:
+                workflow.record(job.item, "processing", MediaStatus.processing)
+            job.item.error = None
         return job.attempts
 
 
@@ -128,14 +131,15 @@ def finish(settings: Settings, job_id: int, attempt: int, record: Callable[[Medi
 
 
 def fail(settings: Settings, job_id: int, attempt: int, reason: str) -> None:
-    """End the job and its item as failed with a reason people can read."""
+    """End the job (and, for a transcode, its item) as failed with a reason people can read."""
     with session_scope(settings.db_url) as s:
         job = s.scalars(select(Job).where(_owned(job_id, attempt))).first()
         if job is None:
             return
         job.state, job.error, job.finished_at = JobState.failed, reason, utcnow()
-        workflow.record(job.item, "failed", MediaStatus.failed, comment=reason)
-        job.item.error = reason
+        if job.task in ITEM_TASKS:
+            workflow.record(job.item, "failed", MediaStatus.failed, comment=reason)
+            job.item.error = reason
 
 
 def retry_or_fail(settings: Settings, job_id: int, attempt: int, reason: str) -> float | None:
@@ -166,15 +170,15 @@ def give_up_if_exhausted(settings: Settings, job_id: int, attempt: int) -> bool:
     return True
 
 
-def requeue_stale(settings: Settings) -> list[int]:
+def requeue_stale(settings: Settings) -> list[tuple[int, str]]:
     """Put back in the queue the jobs whose worker stopped sending heartbeats (or
-    whose retry never started); returns their ids so the caller sends each a
-    new message. A job is requeued once; the claim counts the attempt."""
+    whose retry never started); returns their ``(id, task)`` so the caller sends
+    each a new message. A job is requeued once; the claim counts the attempt."""
     cutoff = _stale_cutoff(settings)
     stale = and_(Job.state.in_([JobState.running, JobState.retrying]), Job.heartbeat_at < cutoff)
-    found: list[int] = []
+    found: list[tuple[int, str]] = []
     with session_scope(settings.db_url) as s:
-        for job_id in s.scalars(select(Job.id).where(stale)).all():
+        for job_id, task in s.execute(select(Job.id, Job.task).where(stale)).all():
             res = s.execute(
                 update(Job)
                 .where(Job.id == job_id, stale)
@@ -182,5 +186,5 @@ def requeue_stale(settings: Settings) -> list[int]:
                 .execution_options(synchronize_session=False)
             )
             if res.rowcount == 1:
-                found.append(job_id)
+                found.append((job_id, task))
     return found

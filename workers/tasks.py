@@ -1,4 +1,8 @@
-"""Celery tasks. Each is thin: it loads state, calls a plain function, records the result."""
+"""Celery tasks. Each is thin: it loads state, calls a plain function, records the result.
+
+:func:`run_job` holds what every job shares (claim, heartbeat, retries, failure
+reasons); :func:`run_transcode` and :func:`run_transcribe` say what the work is.
+"""
 
 from __future__ import annotations
 
@@ -6,85 +10,151 @@ import logging
 import shutil
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from celery.signals import worker_ready, worker_shutdown
+from sqlalchemy.orm import object_session
 
+from media_hub.captions import service as captions
+from media_hub.captions.models import CueSource
 from media_hub.config import Settings, get_settings
 from media_hub.db import session_scope
-from media_hub.library.models import MediaItem, MediaStatus, Rendition
+from media_hub.library.models import Job, JobState, MediaItem, MediaStatus, Rendition
 from media_hub.review import service as workflow
-from storage import open_storage
+from storage import Storage, open_storage
+from subtitles import asr, cues
 from workers import jobs, media
-from workers.celery_app import celery
-from workers.pipeline import PublishedMedia, process_original
+from workers.celery_app import celery, enqueue
+from subtitles.formats import to_srt
+from workers.pipeline import IMMUTABLE_CACHE, PublishedMedia, process_original
 
 log = logging.getLogger(__name__)
+Record = Callable[[MediaItem], None]
 
 
-@celery.task(name="media_hub.transcode", acks_late=True, reject_on_worker_lost=True)
-def transcode(job_id: int) -> None:
-    """Probe and transcode the original of job ``job_id``'s item into its HLS ladder."""
-    delay = run_transcode(get_settings(), job_id)
-    if delay is not None:
-        transcode.apply_async((job_id,), countdown=delay)
+@dataclass
+class Attempt:
+    """One claimed attempt at a job: what the work function may use."""
+
+    settings: Settings
+    job_id: int
+    number: int
+    store: Storage
+    work: Path  # scratch folder, removed afterwards
+    public_id: str
+    original_key: str
+    context: str  # title and description (hints for speech recognition)
+    report: Callable[[float], None] = lambda _f: None
+    on_discard: list[Callable[[], None]] = field(default_factory=list)  # undo outputs of a lost attempt
+    on_success: list[Callable[[], None]] = field(default_factory=list)
+
+    def source(self) -> Path:
+        """The original as a local file (downloaded from remote storage if needed)."""
+        path = self.store.local_path(self.original_key)
+        if path is None:
+            path = self.work / "original"
+            self.store.get_file(self.original_key, path)
+        return path
 
 
-def run_transcode(
-    settings: Settings, job_id: int, on_progress: Callable[[float], None] | None = None
+PERMANENT = (media.MediaRejected,)  # the input is unusable: fail at once
+TRANSIENT = (media.TranscodeError, asr.AsrError)  # worth another attempt
+
+
+def run_job(
+    settings: Settings,
+    job_id: int,
+    body: Callable[[Attempt], Record],
+    on_progress: Callable[[float], None] | None = None,
 ) -> float | None:
-    """Run one attempt of a transcode job, without Celery.
+    """Claim ``job_id`` and run ``body``; its returned function records the result on
+    the item in the transaction that marks the job succeeded.
 
-    Returns the delay in seconds before the next attempt when a transient error
-    left the job ``retrying``, else None (done, failed, or held by another worker).
+    Returns the delay in seconds before the next attempt when a transient error left
+    the job ``retrying``, else None (done, failed, or held by another worker).
     """
-    attempt = jobs.claim(settings, job_id)
-    if attempt is None or jobs.give_up_if_exhausted(settings, job_id, attempt):
+    number = jobs.claim(settings, job_id)
+    if number is None or jobs.give_up_if_exhausted(settings, job_id, number):
         return None
     with session_scope(settings.db_url) as s:
-        item = s.get(jobs.Job, job_id).item
-        public_id, original_key = item.public_id, item.original_key
-    store = open_storage(settings.blob_url)
-    work = settings.staging_dir / "jobs" / f"{job_id}-{attempt}"
-    prefix = f"media/{public_id}/hls-{job_id}-{attempt}"
+        item = s.get(Job, job_id).item
+        run = Attempt(
+            settings, job_id, number, open_storage(settings.blob_url),
+            settings.staging_dir / "jobs" / f"{job_id}-{number}", item.public_id, item.original_key,
+            f"{item.title}\n{item.description}",
+        )
+
+    def discard() -> None:
+        for undo in run.on_discard:
+            undo()
+
     try:
-        with jobs.Heartbeat(settings, job_id, attempt) as beat:
+        with jobs.Heartbeat(settings, job_id, number) as beat:
 
             def report(fraction: float) -> None:
                 beat.report(fraction)
                 if on_progress:
                     on_progress(fraction)
 
-            work.mkdir(parents=True, exist_ok=True)
-            source = store.local_path(original_key)
-            if source is None:
-                source = work / "original"
-                store.get_file(original_key, source)
-            published = process_original(source, work / "out", store, prefix, report)
-    except media.MediaRejected as exc:
-        jobs.fail(settings, job_id, attempt, exc.reason)
+            run.report = report
+            run.work.mkdir(parents=True, exist_ok=True)
+            record = body(run)
+    except PERMANENT as exc:
+        discard()
+        jobs.fail(settings, job_id, number, exc.reason)
         return None
-    except media.TranscodeError as exc:
-        log.warning("transcode job %s attempt %s failed: %s\n%s", job_id, attempt, exc.reason, exc.detail)
-        store.delete_prefix(prefix)
-        return jobs.retry_or_fail(settings, job_id, attempt, exc.reason)
+    except TRANSIENT as exc:
+        reason = getattr(exc, "reason", None) or str(exc)
+        log.warning("job %s attempt %s failed: %s\n%s", job_id, number, reason, getattr(exc, "detail", ""))
+        discard()
+        return jobs.retry_or_fail(settings, job_id, number, reason)
     except Exception as exc:  # storage or database trouble: worth another attempt
-        log.exception("transcode job %s attempt %s crashed", job_id, attempt)
-        store.delete_prefix(prefix)
-        return jobs.retry_or_fail(settings, job_id, attempt, f"Lỗi hệ thống khi xử lý ({type(exc).__name__})")
+        log.exception("job %s attempt %s crashed", job_id, number)
+        discard()
+        return jobs.retry_or_fail(settings, job_id, number, f"Lỗi hệ thống khi xử lý ({type(exc).__name__})")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    if not jobs.finish(settings, job_id, attempt, lambda item: _record(item, published)):
-        store.delete_prefix(prefix)  # another worker took over; its outputs win
+        shutil.rmtree(run.work, ignore_errors=True)
+    if not jobs.finish(settings, job_id, number, record):
+        discard()  # another worker took over; its outputs win
         return None
-    # Outputs of earlier attempts or jobs are superseded: one set of outputs per item.
-    for old in {"/".join(k.split("/")[:3]) for k in store.list(f"media/{public_id}/")} - {prefix}:
-        if old.rsplit("/", 1)[1].startswith("hls-"):
-            store.delete_prefix(old + "/")
+    for then in run.on_success:
+        then()
     return None
 
 
-def _record(item: MediaItem, published: PublishedMedia) -> None:
+# --- transcode ------------------------------------------------------------------------------
+
+
+def run_transcode(settings: Settings, job_id: int, on_progress=None) -> float | None:
+    """Probe and transcode the original into its HLS ladder; then queue its subtitles."""
+
+    def body(run: Attempt) -> Record:
+        prefix = f"media/{run.public_id}/hls-{run.job_id}-{run.number}"
+        run.on_discard.append(lambda: run.store.delete_prefix(prefix + "/"))
+        published = process_original(run.source(), run.work / "out", run.store, prefix, run.report)
+        follow_up: list[Job] = []
+
+        def record(item: MediaItem) -> None:
+            _record_ladder(item, published)
+            if settings.asr_enabled:
+                follow_up.append(Job(task="transcribe", state=JobState.queued))
+                item.jobs.append(follow_up[-1])
+
+        def superseded() -> None:  # one set of outputs per item
+            for old in {"/".join(k.split("/")[:3]) for k in run.store.list(f"media/{run.public_id}/")} - {prefix}:
+                if old.rsplit("/", 1)[1].startswith("hls-"):
+                    run.store.delete_prefix(old + "/")
+            for job in follow_up:
+                enqueue(settings, job.task, job.id)
+
+        run.on_success.append(superseded)
+        return record
+
+    return run_job(settings, job_id, body, on_progress)
+
+
+def _record_ladder(item: MediaItem, published: PublishedMedia) -> None:
     probe = published.probe
     workflow.record(item, "ready", MediaStatus.ready)
     item.error = None
@@ -92,6 +162,8 @@ def _record(item: MediaItem, published: PublishedMedia) -> None:
     item.probe = probe.summary()
     item.master_key = published.master_key
     item.poster_key = published.poster_key
+    for track in item.subtitle_tracks:  # their WebVTT renditions lived under the old ladder
+        track.hls_prefix = None
     item.renditions = [
         Rendition(
             name=r.output.name,
@@ -109,18 +181,122 @@ def _record(item: MediaItem, published: PublishedMedia) -> None:
     ]
 
 
+# --- transcribe -----------------------------------------------------------------------------
+
+
+def asr_settings(settings: Settings) -> asr.AsrSettings:
+    return asr.AsrSettings(
+        model=settings.asr_model,
+        models_dir=settings.data_dir / "models",
+        device=settings.asr_device,
+        compute_type=settings.asr_compute_type,
+        cpu_threads=settings.asr_cpu_threads,
+        language=settings.asr_language or None,
+    )
+
+
+def run_transcribe(settings: Settings, job_id: int, on_progress=None) -> float | None:
+    """Recognise the speech of the original and store it as the Vietnamese subtitle
+    draft (never replacing an editor's revision), with its HLS WebVTT rendition."""
+
+    def body(run: Attempt) -> Record:
+        try:
+            transcript = asr.transcribe(
+                run.source(), asr_settings(settings), lambda done, total: run.report(done / total if total else 1.0),
+                context=run.context,
+            )
+        except asr.NoAudio as exc:
+            reason = str(exc)
+
+            def no_audio(item: MediaItem) -> None:
+                item.subtitle_note = reason
+
+            return no_audio
+        found = cues.segment(transcript.words, cues.CueLimits(), duration=transcript.duration)
+
+        def record(item: MediaItem) -> None:
+            captions.save_revision(object_session(item), item, transcript.language or "vi", found, CueSource.asr)
+            captions.publish_hls(run.store, item)
+
+        return record
+
+    return run_job(settings, job_id, body, on_progress)
+
+
+# --- burned-in subtitles --------------------------------------------------------------------
+
+
+def run_burn_in(settings: Settings, job_id: int, on_progress=None) -> float | None:
+    """An MP4 with the item's shown Vietnamese subtitles drawn into the picture."""
+
+    def body(run: Attempt) -> Record:
+        with session_scope(settings.db_url) as s:
+            track = captions.track_for(s.get(Job, run.job_id).item, "vi")
+            shown = captions.cues_of(track)
+        if not shown:
+            raise media.MediaRejected("no_subtitles", "Nội dung chưa có phụ đề tiếng Việt để gắn vào hình.")
+        srt = run.work / "subtitles.srt"
+        srt.write_text(to_srt(shown), encoding="utf-8")
+        source = run.source()
+        out = media.burn_in(source, media.probe(source), srt, run.work / "burned.mp4", run.report)
+        key = f"media/{run.public_id}/burned-{run.job_id}-{run.number}.mp4"
+        run.store.put_file(key, out, content_type="video/mp4", cache_control=IMMUTABLE_CACHE)
+        run.on_discard.append(lambda: run.store.delete(key))
+        previous: list[str] = []
+
+        def record(item: MediaItem) -> None:
+            if item.burned_key:
+                previous.append(item.burned_key)
+            item.burned_key = key
+
+        run.on_success.append(lambda: [run.store.delete(k) for k in previous])
+        return record
+
+    return run_job(settings, job_id, body, on_progress)
+
+
+# --- Celery entry points --------------------------------------------------------------------
+
+RUNNERS = {"transcode": run_transcode, "transcribe": run_transcribe, "burn_in": run_burn_in}
+
+
+def _run_task(task: str, job_id: int) -> None:
+    settings = get_settings()
+    delay = RUNNERS[task](settings, job_id)
+    if delay is not None:
+        enqueue(settings, task, job_id, countdown=delay)
+
+
+@celery.task(name="media_hub.transcode", acks_late=True, reject_on_worker_lost=True)
+def transcode(job_id: int) -> None:
+    """Probe and transcode the original of job ``job_id``'s item into its HLS ladder."""
+    _run_task("transcode", job_id)
+
+
+@celery.task(name="media_hub.transcribe", acks_late=True, reject_on_worker_lost=True)
+def transcribe(job_id: int) -> None:
+    """Vietnamese subtitles for job ``job_id``'s item by speech recognition."""
+    _run_task("transcribe", job_id)
+
+
+@celery.task(name="media_hub.burn_in", acks_late=True, reject_on_worker_lost=True)
+def burn_in(job_id: int) -> None:
+    """An MP4 rendition of job ``job_id``'s item with burned-in subtitles."""
+    _run_task("burn_in", job_id)
+
+
 # --- recovery of jobs whose worker died --------------------------------------------------
 
 _sweeper_stop = threading.Event()
 
 
-def sweep_once(settings: Settings) -> list[int]:
+def sweep_once(settings: Settings) -> list[tuple[int, str]]:
     """Requeue jobs with a stale heartbeat and send each a new message."""
-    ids = jobs.requeue_stale(settings)
-    for job_id in ids:
-        log.warning("job %s lost its worker; requeued", job_id)
-        transcode.delay(job_id)
-    return ids
+    found = jobs.requeue_stale(settings)
+    for job_id, task in found:
+        log.warning("%s job %s lost its worker; requeued", task, job_id)
+        enqueue(settings, task, job_id)
+    return found
 
 
 def _sweep_forever(settings: Settings) -> None:

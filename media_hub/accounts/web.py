@@ -19,6 +19,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SESSION_COOKIE = "mh_session"
+MAX_FORM_PART = 1024 * 1024  # bytes of a text field in a page form
 
 
 def csrf_token(request: Request) -> str:
@@ -68,8 +69,13 @@ async def authenticate(request: Request, session: Annotated[Session, Depends(get
 async def _check_csrf(request: Request) -> None:
     expected = request.session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        sent = (await request.form()).get(CSRF_FIELD)
+    content_type = request.headers.get("content-type", "")
+    # Page forms carry the token as a field; API bodies (large uploads included) are never
+    # parsed here: scripts send the header.
+    if sent is None and not request.url.path.startswith("/api/") and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = (await request.form(max_files=1, max_part_size=MAX_FORM_PART)).get(CSRF_FIELD)
     if not expected or not sent or not hmac.compare_digest(str(sent), expected):
         raise HTTPException(403, "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Hãy tải lại trang và thử lại.")
 

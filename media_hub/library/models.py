@@ -10,6 +10,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, Enum, Float, ForeignKey, Inte
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from media_hub.accounts.models import User
+from media_hub.captions.models import SubtitleTrack
 from media_hub.db import Base, utcnow
 from media_hub.legal.models import LegalDocument, Topic, item_document, item_topic
 from media_hub.review.models import AuditEvent
@@ -56,6 +57,9 @@ class MediaItem(Base):
     audience: Mapped[str] = mapped_column(String(200), default="")  # target audience
     review_comment: Mapped[str | None] = mapped_column(Text)  # the last reviewer's comment
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    transcript: Mapped[str] = mapped_column(Text, default="")  # plain text of the shown subtitles
+    subtitle_note: Mapped[str | None] = mapped_column(Text)  # why there are no subtitles, if so
+    burned_key: Mapped[str | None] = mapped_column(String(512))  # MP4 with open (burned-in) captions
     # Accent- and case-folded title, description, topics, documents, transcript: for search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[MediaStatus] = mapped_column(_enum(MediaStatus), default=MediaStatus.uploaded, index=True)
@@ -77,6 +81,7 @@ class MediaItem(Base):
     )
     jobs: Mapped[list[Job]] = relationship(back_populates="item", cascade="all, delete-orphan", order_by="Job.id")
     owner: Mapped[User | None] = relationship()
+    subtitle_tracks: Mapped[list[SubtitleTrack]] = relationship(cascade="all, delete-orphan", order_by="SubtitleTrack.language")
     documents: Mapped[list[LegalDocument]] = relationship(secondary=item_document, order_by="LegalDocument.number")
     topics: Mapped[list[Topic]] = relationship(secondary=item_topic, order_by="Topic.name")
     audit: Mapped[list[AuditEvent]] = relationship(
@@ -84,8 +89,9 @@ class MediaItem(Base):
     )
 
     @property
-    def latest_job(self) -> Job | None:
-        return self.jobs[-1] if self.jobs else None
+    def transcode_job(self) -> Job | None:
+        """The latest transcode job: its progress is the item's while it is processed."""
+        return next((j for j in reversed(self.jobs) if j.task == "transcode"), None)
 
 
 class Rendition(Base):

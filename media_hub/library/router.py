@@ -18,7 +18,7 @@ from media_hub.library.models import Job, MediaItem, MediaStatus
 from media_hub.library.schemas import ItemList, ItemOut, JobOut, UploadOut
 from media_hub.policy import Action, can
 from media_hub.web import render
-from workers.celery_app import enqueue_transcode
+from workers.celery_app import enqueue
 
 api = APIRouter(prefix="/api/v1", tags=["media"])
 pages = APIRouter(include_in_schema=False)
@@ -63,7 +63,7 @@ async def upload_media(
     finally:
         if received is not None:
             received.path.unlink(missing_ok=True)
-    enqueue_transcode(settings, job.id)
+    enqueue(settings, job.task, job.id)
     return UploadOut(**ItemOut.of(item).model_dump(), job_id=job.id)
 
 
@@ -161,8 +161,10 @@ def watch_page(slug: str, request: Request, session: SessionDep, user: CurrentUs
     if item is None or not can(user, Action.view, item):
         raise HTTPException(404, NOT_FOUND)
     manage = any(can(user, a, item) for a in (Action.edit, Action.approve, Action.unpublish))
+    reviewed = any(t.language == "vi" and t.status == "reviewed" for t in item.subtitle_tracks)
     return render(request, "watch.html", {
         "item": ItemOut.of(item).model_dump(mode="json"),
+        "transcript": item.transcript if reviewed or manage else "",
         "can_manage": manage,
         "can_download": can(user, Action.download_original, item),
     })

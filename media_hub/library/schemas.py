@@ -90,11 +90,12 @@ class ItemOut(BaseModel):
     poster_url: str | None
     download_url: str
     renditions: list[RenditionOut]
-    job: JobOut | None
+    job: JobOut | None  # the latest transcode
+    jobs: list[JobOut]  # every job, oldest first (transcode, transcribe, …)
 
     @classmethod
     def of(cls, item: MediaItem) -> ItemOut:
-        job = item.latest_job
+        job = item.transcode_job
         busy = item.status in (MediaStatus.uploaded, MediaStatus.processing)
         return cls(
             id=item.id,
@@ -124,6 +125,7 @@ class ItemOut(BaseModel):
             download_url=f"/api/v1/media/{item.id}/original",
             renditions=[RenditionOut.model_validate(r, from_attributes=True) for r in item.renditions],
             job=JobOut.of(job) if job else None,
+            jobs=[JobOut.of(j) for j in item.jobs],
         )
 
 

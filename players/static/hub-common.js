@@ -41,6 +41,73 @@
     }
   }
 
+  /* Background jobs of an item (item.jobs): "Nhận dạng giọng nói", "đang chạy 45%", "lỗi: …". */
+  function jobTaskLabel(task) {
+    return (labels.job_task && labels.job_task[task]) || task || "";
+  }
+
+  function isJobActive(job) {
+    return Boolean(job) && (job.state === "queued" || job.state === "running" || job.state === "retrying");
+  }
+
+  function jobStateText(job) {
+    if (!job) return "";
+    var label = (labels.job_state && labels.job_state[job.state]) || job.state || "";
+    if (job.state === "running") {
+      var pct = percent(job.progress);
+      return pct === null ? label : label + " " + pct + "%";
+    }
+    if (job.state === "failed") {
+      var reason = String(job.error || "").trim();
+      return reason ? label + ": " + reason : label;
+    }
+    return label;
+  }
+
+  /* The latest job of `task` in `jobs` (oldest first, as the API lists them), or null. */
+  function latestJob(jobs, task) {
+    var found = null;
+    (jobs || []).forEach(function (job) {
+      if (job && job.task === task) found = job;
+    });
+    return found;
+  }
+
+  /* fetch() for the hub's JSON API: same-origin cookies, the CSRF header on anything but GET,
+   * JSON bodies. Resolves to {ok, status, data}; data is the parsed JSON body or null. */
+  function api(method, url, body) {
+    var headers = { Accept: "application/json" };
+    var options = { method: method, headers: headers, credentials: "same-origin", cache: "no-store" };
+    if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(url, options).then(function (response) {
+      return response.text().then(function (text) {
+        var data = null;
+        try {
+          data = text ? JSON.parse(text) : null;
+        } catch (err) {
+          data = null;
+        }
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
+  /* The Vietnamese reason of a failed API call ({"detail": "…"} from the hub). */
+  function apiError(result, fallback) {
+    var detail = result && result.data && result.data.detail;
+    if (typeof detail === "string" && detail) return detail;
+    if (Array.isArray(detail) && detail.length && detail[0] && typeof detail[0].msg === "string") {
+      return fallback; /* pydantic's English validation text is not for editors */
+    }
+    if (result && result.status === 401) return "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.";
+    if (result && result.status === 403) return "Bạn không có quyền thực hiện thao tác này.";
+    return fallback;
+  }
+
   function isPending(status) {
     return status === "uploaded" || status === "processing";
   }
@@ -120,5 +187,11 @@
     csrfToken: csrfToken,
     loginUrl: loginUrl,
     poll: poll,
+    api: api,
+    apiError: apiError,
+    jobTaskLabel: jobTaskLabel,
+    jobStateText: jobStateText,
+    isJobActive: isJobActive,
+    latestJob: latestJob,
   };
 })();

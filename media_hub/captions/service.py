@@ -1,0 +1,116 @@
+"""Subtitle tracks: revisions from recognition or editors, review, and their HLS
+WebVTT rendition in the item's master playlist (RFC 8216 §4.3.4.1)."""
+
+from __future__ import annotations
+
+import m3u8
+from sqlalchemy.orm import Session
+
+from media_hub.accounts.models import User
+from media_hub.captions.models import CueSource, SubtitleRevision, SubtitleTrack, TrackStatus
+from media_hub.legal.service import search_text
+from media_hub.library.models import MediaItem
+from storage import Storage
+from subtitles.cues import Cue
+from subtitles.formats import hls_subtitle_playlist, hls_webvtt_segments, to_text
+
+LANGUAGE_NAMES = {"vi": "Tiếng Việt"}
+SUBTITLE_GROUP = "subs"
+PLAYLIST_CACHE = "public, max-age=60"
+IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
+
+
+def track_for(item: MediaItem, language: str) -> SubtitleTrack | None:
+    return next((t for t in item.subtitle_tracks if t.language == language), None)
+
+
+def cues_of(track: SubtitleTrack | None) -> list[Cue]:
+    if track is None or track.current is None:
+        return []
+    return [Cue(float(s), float(e), t) for s, e, t in track.current.cues]
+
+
+def clamp(cues: list[Cue], duration: float | None) -> list[Cue]:
+    """Cues in order with 0 ≤ start < end ≤ duration; cues outside the media are dropped."""
+    out = []
+    for c in sorted(cues, key=lambda c: (c.start, c.end)):
+        start, end = max(0.0, c.start), min(c.end, duration) if duration else c.end
+        if end > start and c.text.strip():
+            out.append(Cue(round(start, 3), round(end, 3), c.text))
+    return out
+
+
+def save_revision(
+    session: Session, item: MediaItem, language: str, cues: list[Cue], source: CueSource, author: User | None = None
+) -> tuple[SubtitleTrack, bool]:
+    """Store ``cues`` as a new revision of the item's ``language`` track.
+
+    Returns ``(track, shown)``: a recognition result never replaces a track an editor
+    has touched (it is kept as a revision but not shown, ``shown`` False). A new shown
+    revision makes the track a draft again, updates the item's transcript and search text.
+    The caller commits and then calls :func:`publish_hls`.
+    """
+    track = track_for(item, language)
+    if track is None:
+        track = SubtitleTrack(language=language, source=source, status=TrackStatus.draft, revision=0)
+        item.subtitle_tracks.append(track)
+    number = max((r.number for r in track.revisions), default=0) + 1
+    cues = clamp(cues, item.duration)
+    track.revisions.append(
+        SubtitleRevision(number=number, source=source, cues=[list(c) for c in cues], author=author)
+    )
+    edited = any(r.source == CueSource.editor for r in track.revisions)
+    if source == CueSource.asr and edited:
+        return track, False
+    track.revision, track.source, track.status = number, source, TrackStatus.draft
+    item.transcript = to_text(cues)
+    item.subtitle_note = None
+    item.search_text = search_text(item, item.transcript)
+    session.flush()
+    return track, True
+
+
+def media_segment_durations(store: Storage, item: MediaItem) -> list[float]:
+    """EXTINF durations (s) of the item's first rendition, to align subtitle segments."""
+    rendition = item.renditions[0]
+    playlist = m3u8.loads(store.read_bytes(rendition.playlist_key).decode())
+    return [s.duration for s in playlist.segments]
+
+
+def publish_hls(store: Storage, item: MediaItem) -> None:
+    """Write each shown subtitle revision as a WebVTT HLS rendition next to the item's
+    ladder and rewrite the master playlist: reviewed tracks are listed in a SUBTITLES
+    group that every variant refers to; draft tracks are not shown to viewers."""
+    if item.master_key is None or not item.renditions:
+        return
+    base = item.master_key.rsplit("/", 1)[0]
+    durations = media_segment_durations(store, item)
+    master = m3u8.loads(store.read_bytes(item.master_key).decode())
+    master.media = m3u8.model.MediaList([m for m in master.media if m.type != "SUBTITLES"])
+    listed = []
+    for track in item.subtitle_tracks:
+        if track.current is None:
+            continue
+        prefix = f"{base}/subs/{track.language}-r{track.revision}"
+        if track.hls_prefix != prefix:
+            for name, text in hls_webvtt_segments(cues_of(track), durations, item.duration or sum(durations)):
+                store.put_bytes(f"{prefix}/{name}", text.encode(), content_type="text/vtt", cache_control=IMMUTABLE_CACHE)
+            playlist = hls_subtitle_playlist(durations, item.duration or sum(durations))
+            store.put_bytes(f"{prefix}/index.m3u8", playlist.encode(), cache_control=PLAYLIST_CACHE)
+            track.hls_prefix = prefix
+        if track.status == TrackStatus.reviewed:
+            media = m3u8.Media(
+                uri=f"subs/{track.language}-r{track.revision}/index.m3u8", type="SUBTITLES",
+                group_id=SUBTITLE_GROUP, language=track.language,
+                name=LANGUAGE_NAMES.get(track.language, track.language),
+                default="YES" if not listed else "NO", autoselect="YES",
+            )
+            master.add_media(media)
+            listed.append(media)
+    for variant in master.playlists:  # the m3u8 model renders SUBTITLES="…" from variant.media
+        variant.media = [m for m in variant.media if m.type != "SUBTITLES"] + listed[:1]
+    store.put_bytes(item.master_key, master.dumps().encode(), cache_control=PLAYLIST_CACHE)
+
+
+def mark_reviewed(track: SubtitleTrack) -> None:
+    track.status = TrackStatus.reviewed

@@ -1,0 +1,1 @@
+"""Importing videos from other sites by URL."""

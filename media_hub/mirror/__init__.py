@@ -1,0 +1,1 @@
+"""Mirroring hub videos to other platforms (YouTube)."""
