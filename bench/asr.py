@@ -9,6 +9,7 @@ medians reported:
   default   the hub's settings: ``AsrSettings()`` (Silero VAD on, beam 5, word timestamps)
   no-vad    the same with ``vad=False`` (Whisper decodes the pauses too)
   beam1     VAD on, greedy decoding (``beam_size=1``)
+  batched   faster-whisper's batched pipeline (``batched=True``, batch 8), beam 5
 
 Each run is ``subtitles.transcribe(path, settings)``, end to end: decode the file with
 PyAV, VAD, Whisper with word timestamps, filters.  Reported: wall seconds, real-time
@@ -125,6 +126,7 @@ def main() -> None:
             "default": base,
             "no-vad": dataclasses.replace(base, vad=False),
             "beam1": dataclasses.replace(base, beam_size=1),
+            "batched": dataclasses.replace(base, batched=True),
         }
         runs: dict[str, list[dict]] = {k: [] for k in variants}
         for i in range(args.repeat):

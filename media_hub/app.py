@@ -21,6 +21,7 @@ from media_hub.legal import router as legal
 from media_hub.library import router as library
 from media_hub.library.uploads import UploadRejected
 from media_hub.policy import Action, can
+from media_hub.radio import router as radio
 from media_hub.review import router as review
 from media_hub.web import back
 from storage import open_storage
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=players.STATIC_DIR), name="static")
-    for module in (library, review, captions, legal, accounts):
+    for module in (library, review, captions, radio, legal, accounts):
         app.include_router(module.api)
         app.include_router(module.pages)
 

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     asr_compute_type: str = Field("int8", description="CTranslate2 compute type: int8 on CPU, float16 on CUDA.")
     asr_cpu_threads: int = Field(0, ge=0, description="0: every core the worker may use.")
     asr_language: str | None = Field("vi", description="Spoken language; empty: detect it on the speech found.")
+    publisher: str = Field("Sở Tư pháp", description="Publisher/artist in ID3 tags and feeds, e.g. 'Sở Tư pháp tỉnh Nghệ An'.")
+    province_code: int | None = Field(
+        None, description="Official code of the province (two-level units since 1 July 2025); limits the commune list."
+    )
+    radio_loudness: str = Field("ebu_r128", description="Broadcast MP3 loudness preset: ebu_r128 (-23 LUFS), podcast, streaming.")
+    radio_bitrate: int = Field(128_000, description="Broadcast MP3 bit rate, bit/s (CBR).")
+    radio_sample_rate: int = Field(44_100, description="Broadcast MP3 sample rate, Hz.")
+    radio_channels: int = Field(1, ge=1, le=2, description="Broadcast MP3 channels (mono for loudspeakers).")
     secret_key: str | None = Field(
         None, description="Signs session cookies; default: a random key kept in data_dir/secret_key."
     )

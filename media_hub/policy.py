@@ -20,6 +20,7 @@ class Action(enum.StrEnum):
     view = "view"  # item page, playlists, segments, posters, subtitles
     download_original = "download_original"
     download_radio = "download_radio"  # broadcast audio of a published item
+    radio_report = "radio_report"  # download statistics per administrative unit
     upload = "upload"
     edit = "edit"  # metadata and subtitles
     submit = "submit"  # for review
@@ -53,8 +54,10 @@ def can(user: User | None, action: Action, item: MediaItem | None = None) -> boo
             return role == Role.reviewer or (role == Role.editor and _owns(user, item)) or (
                 role == Role.radio_staff and published and item.kind == MediaKind.radio
             )
-        case Action.download_radio:
-            return published and role in (Role.reviewer, Role.editor, Role.radio_staff)
+        case Action.download_radio:  # published legal education is for everyone to rebroadcast
+            return published
+        case Action.radio_report:
+            return role == Role.reviewer
         case Action.upload:
             return role == Role.editor
         case Action.edit:

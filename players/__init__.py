@@ -87,6 +87,7 @@ JOB_TASK_LABELS: dict[str, str] = {
     "transcode": "Chuyển mã",
     "transcribe": "Nhận dạng giọng nói",
     "burn_in": "Gắn phụ đề vào hình",
+    "broadcast": "Tạo bản phát thanh (MP3)",
 }
 
 JOB_STATE_LABELS: dict[str, str] = {
@@ -174,7 +175,10 @@ def format_filesize(num_bytes: Any) -> str:
 
 
 def format_datetime(value: Any) -> str:
-    """Show an ISO timestamp as ``dd/mm/yyyy HH:MM``, in Vietnam time when it carries an offset."""
+    """Show an ISO timestamp as ``dd/mm/yyyy HH:MM`` in Vietnam time.
+
+    The hub stores UTC (``media_hub.db.utcnow``); SQLite hands it back without an offset,
+    so a timestamp without one is taken as UTC."""
     if value is None or value == "":
         return ""
     if isinstance(value, datetime):
@@ -185,9 +189,9 @@ def format_datetime(value: Any) -> str:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
         except ValueError:
             return text
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(VIETNAM_TZ)
-    return moment.strftime("%d/%m/%Y %H:%M")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 def format_date(value: Any) -> str:

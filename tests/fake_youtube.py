@@ -241,7 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
             if parsed.path == "/upload/youtube/v3/captions" and self.command in ("POST", "PUT"):
                 return self._caption_write(body)
             if route == ("GET", "/youtube/v3/captions"):
-                items = [c["resource"] for c in fake.captions.values() if c["resource"]["snippet"]["videoId"] == query.get("videoId")]
+                items = [c["resource"] for c in fake.captions.values()
+                         if c["resource"]["snippet"]["videoId"] == query.get("videoId")]
                 return self._send(200, {"kind": "youtube#captionListResponse", "items": items})
             if route == ("GET", "/youtube/v3/playlistItems"):
                 items = [i for i in fake.playlist_items.values()
@@ -264,7 +265,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server_fake
         if (form.get("grant_type") != "refresh_token" or form.get("refresh_token") != fake.REFRESH_TOKEN
                 or form.get("client_id") != fake.CLIENT_ID or form.get("client_secret") != fake.CLIENT_SECRET):
-            return self._send(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+            return self._send(400, {"error": "invalid_grant",
+                                    "error_description": "Token has been expired or revoked."})
         token = fake.new_id("access-")
         with fake.lock:
             fake.tokens.add(token)
@@ -370,7 +372,8 @@ class _Handler(BaseHTTPRequestHandler):
             snippet = meta["snippet"]
             for caption in fake.captions.values():
                 s = caption["resource"]["snippet"]
-                if (s["videoId"], s["language"], s["name"]) == (snippet["videoId"], snippet["language"], snippet["name"]):
+                key = ("videoId", "language", "name")
+                if [s[k] for k in key] == [snippet[k] for k in key]:
                     return self._send(409, _error(409, "captionExists", "The video already has a caption track "
                                                   "with the given language and name."))
             resource = {"kind": "youtube#caption", "id": fake.new_id("cap"), "snippet": snippet}

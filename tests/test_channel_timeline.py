@@ -113,8 +113,9 @@ class LiveChecker:
                 assert abs((pdt - previous[0]).total_seconds() - previous[1]) < 1e-3
             previous = (pdt, seg.duration)
             total += seg.duration
-        last = pl.segments[-1]  # the segment on air
-        assert last.current_program_date_time <= now < last.current_program_date_time + sec(last.duration) + sec(1e-3)
+        on_air = pl.segments[-1]
+        assert on_air.current_program_date_time <= now
+        assert now < on_air.current_program_date_time + sec(on_air.duration + 1e-3)
         assert total >= min_duration - 1e-6
         self.playlists += 1
         return pl
@@ -161,10 +162,8 @@ def test_block_starts_carry_discontinuity_and_program_date_time(hour):
     assert lines[:4] == ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{TD}",
                          lines[3]] and lines[3].startswith("#EXT-X-MEDIA-SEQUENCE:")
     assert "#EXT-X-ENDLIST" not in text and lines[-1] == b.source.segments["720p"][1].uri
-    first_dated = lines[5] != "#EXT-X-DISCONTINUITY"  # dated without a discontinuity
-    assert text.count("#EXT-X-PROGRAM-DATE-TIME") == text.count("#EXT-X-DISCONTINUITY\n") + first_dated
     pl = m3u8.loads(text)
-    assert pl.segments[0].program_date_time is not None  # first segment always dated
+    assert all(s.program_date_time is not None for s in pl.segments)  # every segment dated
 
 
 def test_all_rungs_and_subtitles_share_numbers_and_timeline():
@@ -247,7 +246,7 @@ def test_seconds_until_next_change(hour):
 def test_lateness_is_bounded_by_one_filler_segment():
     rng = random.Random(42)
     fillers = [synthetic("f5", [4, 1]), synthetic("f7", [3.2, 3.2, 0.6]), synthetic("f2", [2])]
-    worst, late_count, count = 0.0, 0, 0
+    worst, total, count = 0.0, 0.0, 0
     for _ in range(300):
         programmes = random_schedule(rng, T0, 1800)
         # rotate the idents differently each time
@@ -255,13 +254,12 @@ def test_lateness_is_bounded_by_one_filler_segment():
         for b in tl.blocks:
             if b.kind == PROGRAMME:
                 assert 0 <= b.lateness < 4  # the longest filler segment
-                worst, count = max(worst, b.lateness), count + 1
-                late_count += b.lateness > 0
+                worst, total, count = max(worst, b.lateness), total + b.lateness, count + 1
         assert max_lateness(tl) <= worst
     longest = max(max(f.durations_us) for f in fillers) / US
     assert worst < longest
-    print(f"\nlateness over {count} programmes: max {worst:.3f} s (bound: < {longest} s, "
-          f"the longest filler segment); {late_count} started late")
+    print(f"\nlateness over {count} programmes: max {worst:.4f} s, mean {total / count:.3f} s "
+          f"(bound: < {longest} s, the longest filler segment)")
 
 
 def test_back_to_back_programmes_inherit_but_never_grow_lateness():
@@ -331,17 +329,18 @@ def test_empty_schedule_plays_filler_forever_in_constant_time():
         assert pl.segments[-1].uri == "/media/ident1/720p/seg_00000.ts"
         expected_dsn_last = 3 + cycles * 2 + 1
         assert pl.discontinuity_sequence + sum(s.discontinuity for s in pl.segments) == expected_dsn_last
-    timings = {}
-    for days in (0.04, 30, 36500):
-        nows = [T0 + timedelta(days=days, seconds=random.Random(days).uniform(0, 86400))
-                for _ in range(2000)]
-        t = time.perf_counter()
-        for now in nows:
-            media_playlist(tl, "720p", now, target_duration=TD)
-        timings[days] = (time.perf_counter() - t) / len(nows)
+    timings = {days: 1.0 for days in (0.04, 30, 36500)}
+    for _ in range(3):  # best of three, interleaved
+        for days in timings:
+            nows = [T0 + timedelta(days=days, seconds=random.Random(days).uniform(0, 86400))
+                    for _ in range(1000)]
+            t = time.perf_counter()
+            for now in nows:
+                media_playlist(tl, "720p", now, target_duration=TD)
+            timings[days] = min(timings[days], (time.perf_counter() - t) / len(nows))
     print("\nfiller loop, µs per playlist at +1 h / +30 d / +100 y: "
           + " / ".join(f"{v * 1e6:.1f}" for v in timings.values()))
-    assert timings[30] < 5 * timings[0.04] + 50e-6 and timings[36500] < 5 * timings[0.04] + 50e-6
+    assert timings[30] < 3 * timings[0.04] + 20e-6 and timings[36500] < 3 * timings[0.04] + 20e-6
     # Walking a day block by block agrees with the O(1) arithmetic.
     now_end = to_us(T0 + timedelta(days=1))
     previous = None
@@ -424,6 +423,21 @@ def test_play_now_and_insertion_into_the_filler_loop():
     assert new.block(len(new.blocks)).kind == FILLER
 
 
+def test_changing_the_filler_list_goes_through_replan(hour):
+    programmes, tl = hour
+    jingle = synthetic("jingle", [3, 3, 0.5])
+    now = tl.loop_start + sec(123.4)  # in the loop after the last programme
+    new = replan(tl, now, programmes, [jingle], safety=5)
+    _served_identically(tl, new, now - sec(120), now + sec(5))
+    later = new.block_at(now + sec(60))
+    assert later.source is jingle and later.filler_index == 0
+    checker = LiveChecker()
+    t = now - sec(30)
+    while t < now + sec(60):
+        checker.feed(media_playlist(tl if t < now else new, "720p", t, target_duration=TD), t)
+        t += sec(0.5)
+
+
 def test_blocks_round_trip_through_storage(hour):
     _, tl = hour
     rows = [b.to_row() for b in tl.blocks]
@@ -459,12 +473,12 @@ def test_benchmark_media_playlist_day_of_300_blocks():
     rng = random.Random(300)
     ladder = ("1080p", "720p", "480p", "360p")
     fill = [synthetic("id1", [4.004] * 7 + [2.1], rungs=ladder), synthetic("id2", [4.004] * 3, rungs=ladder)]
-    items = [synthetic(f"p{i}", [4.004] * rng.randint(20, 150) + [rng.uniform(0.1, 4)], rungs=ladder)
+    items = [synthetic(f"p{i}", [4.004] * rng.randint(60, 180) + [rng.uniform(0.1, 4)], rungs=ladder)
              for i in range(40)]
     programmes, t = [], T0
-    while len(programmes) < 150:  # 150 programmes + the filler gaps ≈ 300 blocks
+    while len(programmes) < 150:  # 150 programmes + the filler gaps ≈ 300 blocks a day
         source = rng.choice(items)
-        t += sec(rng.choice([0, 30, 120]))
+        t += sec(rng.choice([0, 10, 20]))
         programmes.append((t, source, len(programmes)))
         t += sec(source.duration)
     tl = plan(programmes, fill, Anchor(T0))
@@ -476,7 +490,7 @@ def test_benchmark_media_playlist_day_of_300_blocks():
     elapsed = time.perf_counter() - start
     print(f"\n{len(tl.blocks)} blocks over {span / US / 3600:.1f} h: 10k media_playlist() in "
           f"{elapsed * 1000:.0f} ms = {elapsed / 10_000 * 1e6:.1f} µs/call, {10_000 / elapsed:.0f}/s")
-    assert len(tl.blocks) >= 280
+    assert 250 <= len(tl.blocks) <= 350 and span >= 20 * 3600 * US
 
 
 # ------------------------------------------------------------------ real media

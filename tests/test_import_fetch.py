@@ -272,3 +272,14 @@ def test_missing_page_fails_with_reason(site, tmp_path):
     with pytest.raises(ImportFailed) as caught:
         download(site.base + "/khong-co.mp4", tmp_path, max_bytes=10**6, max_duration_s=60, allow=LOCAL)
     assert "404" in caught.value.reason
+
+
+def test_unresolvable_host_fails_with_reason(monkeypatch, connects):
+    def no_such_host(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    with pytest.raises(ImportFailed) as caught:
+        check_url("https://khong-ton-tai.example/video.mp4")
+    assert caught.value.reason == "Không tìm thấy máy chủ khong-ton-tai.example."
+    assert connects == []

@@ -259,10 +259,11 @@ def test_blocklisted_segment_dropped_outside_speech_only(asr):
     words = [Word(10.0 + i * 0.3, 10.3 + i * 0.3, w)
              for i, w in enumerate("Cảm ơn các bạn đã theo dõi.".split())]
     seg = Segment(words[0].start, words[-1].end, "Cảm ơn các bạn đã theo dõi.", words)
-    assert asr_module._clean(seg, [(0.0, 5.0)], asr, vad=False) is None  # no speech there
-    assert asr_module._clean(seg, [(9.5, 13.0)], asr, vad=True) is not None  # presenter said it
+    no_vad = dataclasses.replace(asr, vad=False)
+    assert asr_module._clean(seg, [(0.0, 5.0)], no_vad) is None  # no speech there
+    assert asr_module._clean(seg, [(9.5, 13.0)], asr) is not None  # the presenter said it
     # words lying wholly outside the speech spans are dropped (VAD on)
-    kept = asr_module._clean(seg, [(9.5, 10.5)], asr, vad=True)
+    kept = asr_module._clean(seg, [(9.5, 10.5)], asr)
     assert kept is not None and [w.text for w in kept.words] == ["Cảm", "ơn"]
 
 
@@ -270,7 +271,7 @@ def test_trailing_zero_length_words_and_loops_dropped(asr):
     words = [Word(1.0, 1.4, "Bộ"), Word(1.4, 1.8, "luật"), Word(1.8, 1.8, "Luật"),
              Word(1.8, 1.8, "Trẻ"), Word(1.8, 1.8, "em")]
     seg = Segment(1.0, 1.8, "", words)
-    assert asr_module._clean(seg, [(0.5, 2.0)], asr, vad=True).text == "Bộ luật"
+    assert asr_module._clean(seg, [(0.5, 2.0)], asr).text == "Bộ luật"
     loop = [Word(i * 0.2, i * 0.2 + 0.2, "anh,") for i in range(12)] + [Word(3, 3.5, "nhé")]
     assert [w.text for w in collapse_loops(loop)] == ["anh,", "nhé"]
     twice = [Word(0, 1, "từ"), Word(1, 2, "từ")]

@@ -23,6 +23,7 @@ TASKS = {
     "transcode": ("media_hub.transcode", TRANSCODE_QUEUE),
     "transcribe": ("media_hub.transcribe", ASR_QUEUE),
     "burn_in": ("media_hub.burn_in", TRANSCODE_QUEUE),
+    "broadcast": ("media_hub.broadcast", TRANSCODE_QUEUE),
 }
 
 

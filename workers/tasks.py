@@ -24,7 +24,8 @@ from media_hub.library.models import Job, JobState, MediaItem, MediaStatus, Rend
 from media_hub.review import service as workflow
 from storage import Storage, open_storage
 from subtitles import asr, cues
-from workers import jobs, media
+from media_hub.radio import service as radio
+from workers import broadcast, jobs, media
 from workers.celery_app import celery, enqueue
 from subtitles.formats import to_srt
 from workers.pipeline import IMMUTABLE_CACHE, PublishedMedia, process_original
@@ -59,7 +60,7 @@ class Attempt:
 
 
 PERMANENT = (media.MediaRejected,)  # the input is unusable: fail at once
-TRANSIENT = (media.TranscodeError, asr.AsrError)  # worth another attempt
+TRANSIENT = (media.TranscodeError, asr.AsrError, broadcast.BroadcastError)  # worth another attempt
 
 
 def run_job(
@@ -137,8 +138,8 @@ def run_transcode(settings: Settings, job_id: int, on_progress=None) -> float | 
 
         def record(item: MediaItem) -> None:
             _record_ladder(item, published)
-            if settings.asr_enabled:
-                follow_up.append(Job(task="transcribe", state=JobState.queued))
+            for task in ("transcribe", "broadcast") if settings.asr_enabled else ("broadcast",):
+                follow_up.append(Job(task=task, state=JobState.queued))
                 item.jobs.append(follow_up[-1])
 
         def superseded() -> None:  # one set of outputs per item
@@ -255,9 +256,66 @@ def run_burn_in(settings: Settings, job_id: int, on_progress=None) -> float | No
     return run_job(settings, job_id, body, on_progress)
 
 
+# --- broadcast audio ------------------------------------------------------------------------
+
+
+def run_broadcast(settings: Settings, job_id: int, on_progress=None) -> float | None:
+    """The loudness-normalised, tagged broadcast MP3 of an item (video or radio), with
+    its programme's jingles; an item without audio, or silent, gets a note instead."""
+
+    def body(run: Attempt) -> Record:
+        with session_scope(settings.db_url) as s:
+            item = s.get(Job, run.job_id).item
+            tags = radio.id3_tags(item, settings.publisher)
+            jingles = radio.jingle_keys(item)
+            poster_key = item.poster_key
+        local = {}
+        for part, key in jingles.items():
+            local[part] = run.store.local_path(key) or run.work / f"{part}.orig"
+            if not local[part].exists():
+                run.store.get_file(key, local[part])
+        out = run.work / "broadcast.mp3"
+        try:
+            result = broadcast.make_broadcast_mp3(
+                run.source(), out, broadcast.PRESETS[settings.radio_loudness],
+                broadcast.Mp3Profile(settings.radio_sample_rate, settings.radio_channels, settings.radio_bitrate),
+                intro=local.get("intro"), outro=local.get("outro"), on_progress=run.report,
+            )
+        except (broadcast.NoAudio, broadcast.SilentSource) as exc:
+            note = exc.reason
+
+            def no_audio(item: MediaItem) -> None:
+                item.broadcast_note = note
+
+            return no_audio
+        cover = run.store.read_bytes(poster_key) if poster_key else None
+        broadcast.write_id3(out, cover_jpeg=cover, **tags)
+        key = f"media/{run.public_id}/radio-{run.job_id}-{run.number}.mp3"
+        info = run.store.put_file(key, out, content_type="audio/mpeg", cache_control=IMMUTABLE_CACHE)
+        run.on_discard.append(lambda: run.store.delete(key))
+        previous: list[str] = []
+
+        def record(item: MediaItem) -> None:
+            if item.broadcast_key:
+                previous.append(item.broadcast_key)
+            item.broadcast_key, item.broadcast_size = key, info.size
+            item.broadcast_duration, item.broadcast_note = result.duration, None
+            item.broadcast_loudness = radio.loudness_summary(result, broadcast.PRESETS[settings.radio_loudness])
+
+        run.on_success.append(lambda: [run.store.delete(k) for k in previous])
+        return record
+
+    return run_job(settings, job_id, body, on_progress)
+
+
 # --- Celery entry points --------------------------------------------------------------------
 
-RUNNERS = {"transcode": run_transcode, "transcribe": run_transcribe, "burn_in": run_burn_in}
+RUNNERS = {
+    "transcode": run_transcode,
+    "transcribe": run_transcribe,
+    "burn_in": run_burn_in,
+    "broadcast": run_broadcast,
+}
 
 
 def _run_task(task: str, job_id: int) -> None:
@@ -277,6 +335,12 @@ def transcode(job_id: int) -> None:
 def transcribe(job_id: int) -> None:
     """Vietnamese subtitles for job ``job_id``'s item by speech recognition."""
     _run_task("transcribe", job_id)
+
+
+@celery.task(name="media_hub.broadcast", acks_late=True, reject_on_worker_lost=True)
+def broadcast_audio(job_id: int) -> None:
+    """The broadcast MP3 of job ``job_id``'s item."""
+    _run_task("broadcast", job_id)
 
 
 @celery.task(name="media_hub.burn_in", acks_late=True, reject_on_worker_lost=True)

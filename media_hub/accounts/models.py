@@ -29,6 +29,11 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Radio staff: their administrative unit (official code of a commune, ward or special zone).
+    commune_code: Mapped[int | None] = mapped_column(Integer)
+    # Read-only key for podcast feeds and downloads of smart radio systems (sha256 not needed:
+    # it grants nothing but published audio, and identifies the unit for the statistics).
+    feed_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

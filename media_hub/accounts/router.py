@@ -13,7 +13,8 @@ from sqlalchemy import select
 from media_hub.accounts import service
 from media_hub.accounts.models import ApiToken, Role, User
 from media_hub.accounts.web import CurrentUser, require
-from media_hub.deps import SessionDep
+from media_hub.deps import SessionDep, SettingsDep
+from media_hub.radio import service as radio
 from media_hub.policy import Action
 from media_hub.web import back, flash, render
 from players import ROLE_LABELS
@@ -46,6 +47,7 @@ class UserIn(BaseModel):
     password: str
     role: Role
     full_name: str = ""
+    commune_code: int | None = None  # radio staff: official code of their commune/ward/special zone
 
 
 class UserOut(BaseModel):
@@ -55,6 +57,26 @@ class UserOut(BaseModel):
     role: Role
     is_active: bool
     last_login_at: datetime | None
+    commune_code: int | None
+    commune_name: str | None = None
+
+
+def _user_out(user: User) -> UserOut:
+    out = UserOut.model_validate(user, from_attributes=True)
+    out.commune_name = radio.commune_name(user.commune_code) if user.commune_code else None
+    return out
+
+
+def _commune(value) -> int | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise service.AccountError("Mã đơn vị hành chính phải là số.")
+    try:
+        return radio.check_commune(int(text))
+    except radio.RadioError as exc:
+        raise service.AccountError(str(exc)) from None
 
 
 def _safe_next(target: str | None) -> str:
@@ -99,8 +121,14 @@ def _tokens(session, user: User) -> list[dict]:
 
 
 @pages.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, session: SessionDep, user: User = TokenOwner):
-    return render(request, "account.html", {"tokens": _tokens(session, user), "new_token": request.session.pop("new_token", None)})
+def account_page(request: Request, session: SessionDep, settings: SettingsDep, user: User = TokenOwner):
+    base = settings.public_base_url.rstrip("/")
+    return render(request, "account.html", {
+        "tokens": _tokens(session, user),
+        "new_token": request.session.pop("new_token", None),
+        "feed_url": f"{base}/radio/feed.xml?key={user.feed_key}" if user.feed_key else None,
+        "commune": radio.commune_name(user.commune_code) if user.commune_code else None,
+    })
 
 
 @pages.post("/account/tokens")
@@ -153,23 +181,26 @@ def revoke_token(token_id: int, session: SessionDep, user: User = TokenOwner) ->
 
 @api.get("/users", response_model=list[UserOut])
 def list_users(session: SessionDep, _admin: User = Admin):
-    return service.list_users(session)
+    return [_user_out(u) for u in service.list_users(session)]
 
 
 @api.post("/users", response_model=UserOut, status_code=201)
 def create_user(body: UserIn, session: SessionDep, _admin: User = Admin):
     try:
         user = service.create_user(session, body.username, body.password, body.role, body.full_name)
+        user.commune_code = _commune(body.commune_code)
     except service.AccountError as exc:
         raise HTTPException(422, str(exc)) from None
     session.commit()
-    return user
+    return _user_out(user)
 
 
 @pages.get("/admin/users", response_class=HTMLResponse)
-def users_page(request: Request, session: SessionDep, _admin: User = Admin):
-    users = [UserOut.model_validate(u, from_attributes=True).model_dump(mode="json") for u in service.list_users(session)]
-    return render(request, "admin_users.html", {"users": users, "roles": list(ROLE_LABELS.items())})
+def users_page(request: Request, session: SessionDep, settings: SettingsDep, _admin: User = Admin):
+    users = [_user_out(u).model_dump(mode="json") for u in service.list_users(session)]
+    return render(request, "admin_users.html", {
+        "users": users, "roles": list(ROLE_LABELS.items()), "communes": radio.communes(settings.province_code),
+    })
 
 
 @pages.post("/admin/users")
@@ -180,6 +211,7 @@ async def users_create(request: Request, session: SessionDep, _admin: User = Adm
             session, str(form.get("username", "")), str(form.get("password", "")), str(form.get("role", "")),
             str(form.get("full_name", "")),
         )
+        user.commune_code = _commune(form.get("commune_code"))
         session.commit()
         flash(request, f"Đã tạo tài khoản “{user.username}”.")
     except service.AccountError as exc:
@@ -200,10 +232,15 @@ async def users_update(user_id: int, request: Request, session: SessionDep, admi
         flash(request, "Vai trò không hợp lệ.", error=True)
         return back("/admin/users")
     active = form.get("is_active") is not None
+    try:
+        commune = _commune(form.get("commune_code"))
+    except service.AccountError as exc:
+        flash(request, str(exc), error=True)
+        return back("/admin/users")
     if user.id == admin.id and (role != Role.admin or not active):
         flash(request, "Không thể tự bỏ quyền quản trị hoặc khoá tài khoản của chính mình.", error=True)
         return back("/admin/users")
-    user.role, user.is_active = role, active
+    user.role, user.is_active, user.commune_code = role, active, commune
     session.commit()
     flash(request, f"Đã cập nhật tài khoản “{user.username}”.")
     return back("/admin/users")

@@ -38,6 +38,15 @@ Scheduling rules (see :func:`plan`)
 * The filler rotation continues across gaps (the next gap starts with the next item).
 * After the last programme the filler loops forever.
 * Nominally overlapping programmes are refused (:func:`find_overlaps`).
+
+Edits (see :func:`replan`) re-plan only the future: blocks that started before
+``now + safety`` keep their times and numbers, so EXT-X-MEDIA-SEQUENCE and
+EXT-X-DISCONTINUITY-SEQUENCE never decrease and no segment already served changes.
+
+What to store: the planned blocks (:meth:`Block.to_row`, sources by key), the filler list
+and the origin :class:`Anchor`; the loop after the last block needs nothing more.  Every
+change of the schedule *or of the filler list* must go through :func:`replan` (changing
+the filler list alone would change the loop, including what was already served).
 """
 
 from __future__ import annotations
@@ -47,6 +56,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Hashable, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import m3u8
 
 US = 1_000_000  # microseconds per second
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -183,8 +194,6 @@ def vod_segments(playlist_text: str, base_uri: str = "") -> list[SegmentRef]:
     """Segments of a VOD media playlist (as written by ``workers.media.transcode``),
     their URIs prefixed with ``base_uri`` (e.g. ``"/media/<item>/720p/"``) unless
     already absolute."""
-    import m3u8
-
     out = []
     for seg in m3u8.loads(playlist_text).segments:
         uri = seg.uri if "://" in seg.uri or seg.uri.startswith("/") else base_uri + seg.uri

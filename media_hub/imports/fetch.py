@@ -158,10 +158,8 @@ class _Policy:
                                    "chỉ cho phép địa chỉ Internet công cộng.")
 
     def resolve(self, host: str, port: int) -> list[tuple]:
-        try:
-            infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise ImportFailed(f"Không tìm thấy máy chủ {host}.") from exc
+        """getaddrinfo + :meth:`check`; raises socket.gaierror or ImportRefused."""
+        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
         self.check(host, [info[4][0] for info in infos])
         return infos
 
@@ -210,7 +208,10 @@ def check_url(url: str, allow: Iterable[str] = ()) -> str:
         raise ImportRefused("Địa chỉ không hợp lệ.") from exc
     if not host:
         raise ImportRefused("Địa chỉ không có tên máy chủ.")
-    _Policy(allow).resolve(host, port or (443 if parts.scheme.lower() == "https" else 80))
+    try:
+        _Policy(allow).resolve(host, port or (443 if parts.scheme.lower() == "https" else 80))
+    except socket.gaierror as exc:
+        raise ImportFailed(f"Không tìm thấy máy chủ {host}.") from exc
     return normalize_url(url)
 
 
@@ -476,6 +477,8 @@ def _failure_reason(exc: DownloadError) -> str:
         return "Máy chủ báo không có tệp tại địa chỉ này (lỗi 404)."
     if "HTTP Error 403" in text or "HTTP Error 401" in text:
         return "Máy chủ từ chối cho tải video (cần đăng nhập hoặc bị chặn)."
+    if "Name or service not known" in text or "getaddrinfo" in text:
+        return "Không tìm thấy máy chủ nguồn (tên miền không phân giải được)."
     if "timed out" in text.lower():
         return "Máy chủ nguồn không phản hồi kịp; hãy thử lại sau."
     return "Không tải được video từ địa chỉ này: " + re.sub(r"^ERROR: ", "", text)[:300]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from media_hub.legal.models import DocType, LegalDocument, Topic
 from media_hub.library.models import MediaItem
+from media_hub.radio.models import Programme
 
 DOCUMENT_NUMBER = re.compile(r"^\d{1,4}/\d{4}/[A-ZĐ0-9-]{2,20}$")
 
@@ -102,6 +103,7 @@ def set_item_metadata(
     audience: str | None = None,
     topic_ids: list[int] | None = None,
     document_ids: list[int] | None = None,
+    programme_id: int | None = None,
 ) -> None:
     """Update the given fields (None: unchanged) and the search text. Raises :class:`MetadataError`."""
     if title is not None:
@@ -123,4 +125,8 @@ def set_item_metadata(
         if len(docs) != len(set(document_ids)):
             raise MetadataError("Có văn bản pháp luật không tồn tại.")
         item.documents = docs
-    item.search_text = search_text(item)
+    if programme_id is not None:
+        if programme_id and session.get(Programme, programme_id) is None:
+            raise MetadataError("Chương trình phát thanh không tồn tại.")
+        item.programme_id = programme_id or None
+    item.search_text = search_text(item, item.transcript or "")

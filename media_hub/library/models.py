@@ -13,6 +13,7 @@ from media_hub.accounts.models import User
 from media_hub.captions.models import SubtitleTrack
 from media_hub.db import Base, utcnow
 from media_hub.legal.models import LegalDocument, Topic, item_document, item_topic
+from media_hub.radio.models import Programme
 from media_hub.review.models import AuditEvent
 
 
@@ -60,6 +61,13 @@ class MediaItem(Base):
     transcript: Mapped[str] = mapped_column(Text, default="")  # plain text of the shown subtitles
     subtitle_note: Mapped[str | None] = mapped_column(Text)  # why there are no subtitles, if so
     burned_key: Mapped[str | None] = mapped_column(String(512))  # MP4 with open (burned-in) captions
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("radio_programme.id", ondelete="SET NULL", use_alter=True))
+    broadcast_key: Mapped[str | None] = mapped_column(String(512))  # loudness-normalised MP3
+    broadcast_size: Mapped[int | None] = mapped_column(BigInteger)  # bytes
+    broadcast_duration: Mapped[float | None] = mapped_column(Float)  # seconds
+    # Measured on the finished MP3: integrated (LUFS), lra (LU), true_peak (dBTP), target…
+    broadcast_loudness: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    broadcast_note: Mapped[str | None] = mapped_column(Text)  # why there is no broadcast audio
     # Accent- and case-folded title, description, topics, documents, transcript: for search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[MediaStatus] = mapped_column(_enum(MediaStatus), default=MediaStatus.uploaded, index=True)
@@ -81,6 +89,7 @@ class MediaItem(Base):
     )
     jobs: Mapped[list[Job]] = relationship(back_populates="item", cascade="all, delete-orphan", order_by="Job.id")
     owner: Mapped[User | None] = relationship()
+    programme: Mapped[Programme | None] = relationship(foreign_keys=[programme_id])
     subtitle_tracks: Mapped[list[SubtitleTrack]] = relationship(cascade="all, delete-orphan", order_by="SubtitleTrack.language")
     documents: Mapped[list[LegalDocument]] = relationship(secondary=item_document, order_by="LegalDocument.number")
     topics: Mapped[list[Topic]] = relationship(secondary=item_topic, order_by="Topic.name")

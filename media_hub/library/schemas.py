@@ -77,6 +77,11 @@ class ItemOut(BaseModel):
     published_at: datetime | None
     topics: list[TopicOut]
     documents: list[DocumentOut]
+    programme: str | None  # radio programme name
+    broadcast_url: str | None  # the broadcast MP3, once made
+    broadcast_loudness: dict | None  # measured on the MP3: integrated (LUFS), lra (LU), true_peak (dBTP)…
+    broadcast_note: str | None  # why there is no broadcast audio
+    subtitle_note: str | None  # why there are no subtitles
     progress: float | None  # 0..1 while uploaded/processing
     error: str | None
     duration: float | None  # seconds
@@ -111,6 +116,11 @@ class ItemOut(BaseModel):
             published_at=item.published_at,
             topics=[TopicOut.model_validate(t, from_attributes=True) for t in item.topics],
             documents=[DocumentOut.model_validate(d, from_attributes=True) for d in item.documents],
+            programme=item.programme.name if item.programme else None,
+            broadcast_url=f"/api/v1/media/{item.id}/broadcast.mp3" if item.broadcast_key else None,
+            broadcast_loudness=item.broadcast_loudness,
+            broadcast_note=item.broadcast_note,
+            subtitle_note=item.subtitle_note,
             progress=(job.progress if job else 0.0) if busy else None,
             error=item.error,
             duration=item.duration,
@@ -145,6 +155,7 @@ class MetadataIn(BaseModel):
     audience: str | None = None
     topic_ids: list[int] | None = None
     document_ids: list[int] | None = None
+    programme_id: int | None = None  # radio programme (ID3 album, jingles); 0 clears it
 
 
 class WorkflowIn(BaseModel):

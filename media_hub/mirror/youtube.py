@@ -236,7 +236,8 @@ def video_metadata(
     budget = 5000 - len(footer.encode()) - 4
     doc_lines: list[str] = []
     for number, doc_title in documents:
-        line = "• " + " – ".join(p for p in (" ".join(_clean(number).split()), " ".join(_clean(doc_title).split())) if p)
+        line = "• " + " – ".join(p for p in (" ".join(_clean(number).split()), " ".join(_clean(doc_title).split()))
+                                 if p)
         if len("\n".join(["Văn bản pháp luật được giải thích:", *doc_lines, line]).encode()) > budget // 2:
             break
         doc_lines.append(line)
@@ -657,7 +658,8 @@ class YouTubeMirror:
             result = self.upload(path, metadata, session_uri=state.session_uri,
                                  on_session=on_session, on_progress=on_progress)
             state.video_id, state.session_uri, state.session_size = result.video_id, None, None
-            state.metadata_sha256, state.privacy_status, state.warning = meta_digest, result.privacy_status, result.warning
+            state.metadata_sha256, state.privacy_status = meta_digest, result.privacy_status
+            state.warning = result.warning
             save()
         elif state.metadata_sha256 != meta_digest:
             resource = self.update_metadata(state.video_id, metadata)

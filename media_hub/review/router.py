@@ -7,7 +7,10 @@ from fastapi.responses import HTMLResponse
 
 from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser, require
-from media_hub.deps import SessionDep
+from media_hub.deps import SessionDep, SettingsDep
+from media_hub.library.models import Job, JobState, MediaStatus
+from media_hub.radio import service as radio
+from workers.celery_app import enqueue
 from media_hub.legal import service as legal
 from media_hub.library import service as library
 from media_hub.library.models import MediaItem
@@ -21,6 +24,16 @@ from players import STATUS_LABELS
 api = APIRouter(prefix="/api/v1", tags=["review"])
 pages = APIRouter(include_in_schema=False)
 WORKFLOW = (Action.submit, Action.approve, Action.reject, Action.unpublish)
+
+
+def retag_broadcast(session, settings, item: MediaItem) -> None:
+    """Published metadata changed (or the item was just published): remake the broadcast
+    MP3 so its ID3 tags (date, documents, programme) say what viewers now see."""
+    if item.status == MediaStatus.published and (item.broadcast_key or item.broadcast_note is None):
+        job = Job(task="broadcast", state=JobState.queued)
+        item.jobs.append(job)
+        session.commit()
+        enqueue(settings, job.task, job.id)
 
 
 def _editable(session, user: User | None, item: MediaItem) -> None:
@@ -44,7 +57,8 @@ def audit_rows(item: MediaItem) -> list[AuditOut]:
 
 
 @api.patch("/media/{item_id}", response_model=ItemOut)
-def update_metadata(item_id: int, body: MetadataIn, session: SessionDep, user: CurrentUser) -> ItemOut:
+def update_metadata(item_id: int, body: MetadataIn, session: SessionDep, settings: SettingsDep,
+                    user: CurrentUser) -> ItemOut:
     """Edit title, description, audience, topics and legal documents (owner editor while a draft; reviewers; admins)."""
     item = viewable(session, user, item_id)
     _editable(session, user, item)
@@ -54,11 +68,13 @@ def update_metadata(item_id: int, body: MetadataIn, session: SessionDep, user: C
         raise HTTPException(422, str(exc)) from None
     service.record(item, "edit", item.status, user)
     session.commit()
+    retag_broadcast(session, settings, item)
     return ItemOut.of(item)
 
 
 def _workflow_api(action: Action):
-    def endpoint(item_id: int, session: SessionDep, user: CurrentUser, body: WorkflowIn | None = None) -> ItemOut:
+    def endpoint(item_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser,
+                 body: WorkflowIn | None = None) -> ItemOut:
         item = viewable(session, user, item_id)
         if user is None:
             raise HTTPException(401, "Vui lòng đăng nhập.")
@@ -67,6 +83,8 @@ def _workflow_api(action: Action):
         except service.WorkflowError as exc:
             raise HTTPException(exc.status, str(exc)) from None
         session.commit()
+        if action == Action.approve:
+            retag_broadcast(session, settings, item)
         return ItemOut.of(item)
 
     endpoint.__name__ = f"{action}_media"
@@ -126,12 +144,13 @@ def edit_page(slug: str, request: Request, session: SessionDep, user: CurrentUse
         ],
         "actions": actions,
         "can_edit": can_edit,
+        "all_programmes": [{"id": p.id, "name": p.name} for p in radio.programmes(session)],
     }
     return render(request, "edit.html", context)
 
 
 @pages.post("/v/{slug}/edit")
-async def edit_submit(slug: str, request: Request, session: SessionDep, user: CurrentUser):
+async def edit_submit(slug: str, request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     item = _managed(session, user, slug)
     _editable(session, user, item)
     form = await request.form()
@@ -144,6 +163,7 @@ async def edit_submit(slug: str, request: Request, session: SessionDep, user: Cu
             audience=str(form.get("audience", "")),
             topic_ids=[int(v) for v in form.getlist("topic_ids")],
             document_ids=[int(v) for v in form.getlist("document_ids")],
+            programme_id=int(form.get("programme_id") or 0),
         )
     except (legal.MetadataError, ValueError) as exc:
         session.rollback()
@@ -151,12 +171,13 @@ async def edit_submit(slug: str, request: Request, session: SessionDep, user: Cu
         return back(f"/v/{slug}/edit")
     service.record(item, "edit", item.status, user)
     session.commit()
+    retag_broadcast(session, settings, item)
     flash(request, "Đã lưu thông tin.")
     return back(f"/v/{item.slug}/edit")
 
 
 @pages.post("/v/{slug}/workflow")
-async def workflow_submit(slug: str, request: Request, session: SessionDep, user: CurrentUser):
+async def workflow_submit(slug: str, request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     item = _managed(session, user, slug)
     form = await request.form()
     try:
@@ -172,5 +193,7 @@ async def workflow_submit(slug: str, request: Request, session: SessionDep, user
         flash(request, str(exc), error=True)
         return back(f"/v/{slug}/edit")
     session.commit()
+    if action == Action.approve:
+        retag_broadcast(session, settings, item)
     flash(request, f"Đã thực hiện: {service.ACTION_LABELS[action]}.")
     return back(f"/v/{slug}/edit")

@@ -8,7 +8,7 @@
   if (!hub || !list) return;
 
   var POLL_MS = 3000;
-  var TASK_ORDER = ["transcode", "transcribe", "burn_in"];
+  var TASK_ORDER = ["transcode", "transcribe", "burn_in", "broadcast"];
   var url = list.getAttribute("data-api-url");
 
   function anyActive() {

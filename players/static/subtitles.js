@@ -116,9 +116,11 @@
       .join("\n");
   }
 
-  /* dd/mm/yyyy HH:MM in Vietnam time, as the template's datetime_vi filter. */
+  /* dd/mm/yyyy HH:MM in Vietnam time, as the template's datetime_vi filter (no offset means UTC). */
   function formatDateTime(iso) {
-    var moment = new Date(iso);
+    var text = String(iso || "");
+    if (/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)) text += "Z";
+    var moment = new Date(text);
     if (isNaN(moment.getTime())) return String(iso || "");
     var shifted = new Date(moment.getTime() + 7 * 3600 * 1000); /* ICT, no daylight saving */
     return (
@@ -841,6 +843,7 @@
         return;
       }
       burnButton.disabled = true;
+      if (burnDownload) burnDownload.hidden = true; /* the new file replaces the old one */
       if (burnStatus) {
         burnStatus.className = "";
         burnStatus.textContent = "Đang gửi yêu cầu…";
