@@ -247,10 +247,9 @@ def latest_jobs(jobs: Any) -> list[Any]:
     latest: dict[str, Any] = {}
     for job in jobs or []:
         task = job.get("task") if isinstance(job, dict) else getattr(job, "task", None)
-        latest.pop(str(task), None)
         latest[str(task)] = job
     order = {task: index for index, task in enumerate(JOB_TASK_LABELS)}
-    return sorted(latest.values(), key=lambda j: order.get(str(j.get("task") if isinstance(j, dict) else j.task), 99))
+    return [latest[task] for task in sorted(latest, key=lambda task: order.get(task, len(order)))]
 
 
 def kind_label(kind: Any) -> str:

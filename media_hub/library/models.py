@@ -68,6 +68,8 @@ class MediaItem(Base):
     # Measured on the finished MP3: integrated (LUFS), lra (LU), true_peak (dBTP), target…
     broadcast_loudness: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     broadcast_note: Mapped[str | None] = mapped_column(Text)  # why there is no broadcast audio
+    source_url: Mapped[str | None] = mapped_column(Text)  # imported from this page
+    source_attribution: Mapped[str | None] = mapped_column(String(300))  # e.g. the broadcaster
     # Accent- and case-folded title, description, topics, documents, transcript: for search.
     search_text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[MediaStatus] = mapped_column(_enum(MediaStatus), default=MediaStatus.uploaded, index=True)
