@@ -1,6 +1,7 @@
 """Imports every domain's tables so Alembic and the ORM see the whole schema."""
 
 from media_hub.accounts.models import ApiToken, LoginFailure, User  # noqa: F401
+from media_hub.channel.models import Channel, ChannelProgramme, ChannelRendition, Rotation  # noqa: F401
 from media_hub.captions.models import SubtitleRevision, SubtitleTrack  # noqa: F401
 from media_hub.legal.models import LegalDocument, Topic  # noqa: F401
 from media_hub.library.models import Job, MediaItem, Rendition  # noqa: F401

@@ -107,6 +107,24 @@ def test_editor_revision_review_and_hls_rendition(embedded_hub, spoken):
     assert "Xin chào quý vị" in anonymous.get(spoken["watch_url"]).text  # transcript on the watch page
 
 
+def test_a_new_draft_keeps_the_reviewed_revision_public(embedded_hub, spoken):
+    reviewer, anonymous = embedded_hub.client("reviewer"), embedded_hub.client(None)
+    url = f"/api/v1/media/{spoken['id']}/subtitles/vi"
+    bad = {"cues": [{"start": 0.5, "end": 3, "text": "một"}, {"start": 1, "end": 4, "text": "chồng lấn"},
+                    {"start": 5, "end": 5, "text": "ngược"}, {"start": 6, "end": 6.5, "text": "  "}]}
+    res = reviewer.put(url, json=bad)
+    assert res.status_code == 422 and "trùng thời gian" in res.json()["detail"] and "chưa có chữ" in res.json()["detail"]
+    nfd = unicodedata.normalize("NFD", "Bản nháp mới: Luật giao thông")
+    res = reviewer.put(url, json={"cues": [{"start": 0.5, "end": 2.5, "text": nfd}]})
+    assert res.status_code == 200 and res.json()["status"] == "draft"
+    assert res.json()["reviewed_revision"] < res.json()["revision"]
+    assert reviewer.get(url, params={"format": "txt"}).text == "Bản nháp mới: Luật giao thông\n"  # NFC
+    assert anonymous.get(url, params={"format": "txt"}).text.startswith("Xin chào quý vị")  # still reviewed
+    assert "TYPE=SUBTITLES" in anonymous.get(spoken["master_url"]).text
+    assert reviewer.post(f"{url}/reviewed").json()["reviewed_revision"] == res.json()["revision"]
+    assert anonymous.get(url, params={"format": "txt"}).text.startswith("Bản nháp mới")
+
+
 def test_recognition_again_never_overwrites_the_editor(embedded_hub, spoken):
     reviewer = embedded_hub.client("reviewer")  # published: reviewers may still work on it
     url = f"/api/v1/media/{spoken['id']}/subtitles/vi"
@@ -116,7 +134,7 @@ def test_recognition_again_never_overwrites_the_editor(embedded_hub, spoken):
     after = reviewer.get(f"/api/v1/media/{spoken['id']}/subtitles").json()["tracks"][0]
     assert after["revision"] == before["revision"] and after["source"] == "editor"
     assert len(after["revisions"]) == len(before["revisions"]) + 1 and after["revisions"][-1]["source"] == "asr"
-    assert "Xin chào quý vị & các bạn" in reviewer.get(url, params={"format": "txt"}).text
+    assert "Bản nháp mới" in reviewer.get(url, params={"format": "txt"}).text
 
 
 def test_burned_in_rendition_draws_the_cues(embedded_hub, spoken, tmp_path):

@@ -228,14 +228,14 @@ def run_transcribe(settings: Settings, job_id: int, on_progress=None) -> float |
 
 
 def run_burn_in(settings: Settings, job_id: int, on_progress=None) -> float | None:
-    """An MP4 with the item's shown Vietnamese subtitles drawn into the picture."""
+    """An MP4 with the item's reviewed Vietnamese subtitles drawn into the picture."""
 
     def body(run: Attempt) -> Record:
         with session_scope(settings.db_url) as s:
             track = captions.track_for(s.get(Job, run.job_id).item, "vi")
-            shown = captions.cues_of(track)
+            shown = captions.reviewed_cues(track)
         if not shown:
-            raise media.MediaRejected("no_subtitles", "Nội dung chưa có phụ đề tiếng Việt để gắn vào hình.")
+            raise media.MediaRejected("no_subtitles", "Nội dung chưa có phụ đề tiếng Việt đã duyệt để gắn vào hình.")
         srt = run.work / "subtitles.srt"
         srt.write_text(to_srt(shown), encoding="utf-8")
         source = run.source()

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from media_hub.accounts.models import User
-from media_hub.db import Base, utcnow
+from media_hub.db import Base, UtcDateTime, utcnow
 
 
 class CueSource(enum.StrEnum):
@@ -27,7 +27,9 @@ def _enum(cls) -> Enum:
 
 
 class SubtitleTrack(Base):
-    """One language of an item's subtitles; ``revision`` is the revision shown."""
+    """One language of an item's subtitles. ``revision`` is the newest revision people
+    work on (staff see it); ``reviewed_revision`` the one viewers see (None: none yet);
+    ``status`` is reviewed when they are the same."""
 
     __tablename__ = "subtitle_track"
     __table_args__ = (UniqueConstraint("item_id", "language"),)
@@ -37,9 +39,10 @@ class SubtitleTrack(Base):
     language: Mapped[str] = mapped_column(String(8))  # ISO 639-1, "vi"
     status: Mapped[TrackStatus] = mapped_column(_enum(TrackStatus), default=TrackStatus.draft)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    reviewed_revision: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[CueSource] = mapped_column(_enum(CueSource))  # of the shown revision
-    hls_prefix: Mapped[str | None] = mapped_column(String(512))  # WebVTT rendition of the shown revision
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    hls_prefix: Mapped[str | None] = mapped_column(String(512))  # WebVTT rendition of the reviewed revision
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     revisions: Mapped[list[SubtitleRevision]] = relationship(
         back_populates="track", cascade="all, delete-orphan", order_by="SubtitleRevision.number"
@@ -48,6 +51,10 @@ class SubtitleTrack(Base):
     @property
     def current(self) -> SubtitleRevision | None:
         return next((r for r in self.revisions if r.number == self.revision), None)
+
+    @property
+    def reviewed(self) -> SubtitleRevision | None:
+        return next((r for r in self.revisions if r.number == self.reviewed_revision), None)
 
 
 class SubtitleRevision(Base):
@@ -62,7 +69,7 @@ class SubtitleRevision(Base):
     source: Mapped[CueSource] = mapped_column(_enum(CueSource))
     cues: Mapped[list] = mapped_column(JSON)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     track: Mapped[SubtitleTrack] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship()

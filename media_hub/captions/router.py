@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser
 from media_hub.captions import service
-from media_hub.captions.models import CueSource, SubtitleTrack, TrackStatus
+from media_hub.captions.models import CueSource, SubtitleTrack
 from media_hub.delivery import serve_object
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library import service as library
@@ -50,8 +50,9 @@ class RevisionOut(BaseModel):
 
 class TrackOut(BaseModel):
     language: str
-    status: str
-    revision: int
+    status: str  # reviewed when the newest revision is the reviewed one
+    revision: int  # newest
+    reviewed_revision: int | None  # what viewers see
     source: str
     hls_playlist: str | None
     revisions: list[RevisionOut]
@@ -59,7 +60,8 @@ class TrackOut(BaseModel):
     @classmethod
     def of(cls, track: SubtitleTrack) -> TrackOut:
         return cls(
-            language=track.language, status=track.status, revision=track.revision, source=track.source,
+            language=track.language, status=track.status, revision=track.revision,
+            reviewed_revision=track.reviewed_revision, source=track.source,
             hls_playlist=f"/media/{track.hls_prefix}/index.m3u8" if track.hls_prefix else None,
             revisions=[RevisionOut(number=r.number, source=r.source, created_at=r.created_at.isoformat(),
                                    author=r.author.display_name if r.author else None) for r in track.revisions],
@@ -77,13 +79,14 @@ def _staff_view(user: User | None, item: MediaItem) -> bool:
         user is not None and item.owner_id == user.id) or can(user, Action.review_queue)
 
 
-def _shown_track(item: MediaItem, user: User | None, language: str) -> SubtitleTrack:
+def _shown_cues(item: MediaItem, user: User | None, language: str) -> tuple[SubtitleTrack, int, list[Cue]]:
+    """(track, revision, cues) the caller may read: staff the newest, others the reviewed one."""
     track = service.track_for(item, language)
-    if track is None or track.current is None or (
-        track.status != TrackStatus.reviewed and not _staff_view(user, item)
-    ):
-        raise HTTPException(404, "Nội dung này chưa có phụ đề bằng ngôn ngữ này.")
-    return track
+    if track is not None and track.current is not None and _staff_view(user, item):
+        return track, track.revision, service.cues_of(track)
+    if track is not None and track.reviewed is not None:
+        return track, track.reviewed_revision, service.reviewed_cues(track)
+    raise HTTPException(404, "Nội dung này chưa có phụ đề bằng ngôn ngữ này.")
 
 
 def _editable_item(session, user: User | None, item_id: int) -> MediaItem:
@@ -98,20 +101,20 @@ def _editable_item(session, user: User | None, item_id: int) -> MediaItem:
 @api.get("/media/{item_id}/subtitles", response_model=TracksOut)
 def list_tracks(item_id: int, session: SessionDep, user: CurrentUser) -> TracksOut:
     item = viewable(session, user, item_id)
-    tracks = [t for t in item.subtitle_tracks if t.status == TrackStatus.reviewed or _staff_view(user, item)]
+    tracks = [t for t in item.subtitle_tracks if t.reviewed is not None or _staff_view(user, item)]
     return TracksOut(tracks=[TrackOut.of(t) for t in tracks], note=item.subtitle_note)
 
 
 @api.get("/media/{item_id}/subtitles/{language}")
 def get_subtitles(item_id: int, language: str, session: SessionDep, user: CurrentUser,
                   format: str = Query("vtt", pattern="^(vtt|srt|txt|json)$")):
-    """The shown revision as WebVTT (default), SRT (UTF-8, no BOM), plain text or JSON cues."""
+    """WebVTT (default), SRT (UTF-8, no BOM), plain text or JSON cues: the newest revision
+    for the item's staff, the reviewed one for everyone else."""
     item = viewable(session, user, item_id)
-    track = _shown_track(item, user, language)
-    cues = service.cues_of(track)
+    track, revision, cues = _shown_cues(item, user, language)
     headers = {"Cache-Control": "private, no-store" if item.status != MediaStatus.published else "public, max-age=60"}
     if format == "json":
-        body = {"language": language, "revision": track.revision, "status": track.status,
+        body = {"language": language, "revision": revision, "status": track.status,
                 "cues": [CueIO(start=c.start, end=c.end, text=c.text).model_dump() for c in cues]}
         return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
     media_type, render_cues = FORMATS[format]
@@ -137,12 +140,16 @@ async def put_subtitles(item_id: int, language: str, request: Request, session: 
         raise HTTPException(413, "Tệp phụ đề quá lớn.")
     try:
         if request.headers.get("content-type", "").startswith("application/json"):
-            cues = [Cue(c.start, c.end, c.text) for c in (CueIO.model_validate(x) for x in json.loads(body)["cues"])]
+            typed = [Cue(c.start, c.end, c.text) for c in (CueIO.model_validate(x) for x in json.loads(body)["cues"])]
+            cues = service.validate(typed, item.duration)
         else:
             cues = read_subtitles(body, duration=item.duration)
     except SubtitleFormatError as exc:
         raise HTTPException(422, str(exc)) from None
-    except (ValueError, KeyError, TypeError):
+    except ValueError as exc:
+        message = str(exc) if str(exc).startswith("Phụ đề") else "Dữ liệu phụ đề không hợp lệ."
+        raise HTTPException(422, message) from None
+    except (KeyError, TypeError):
         raise HTTPException(422, "Dữ liệu phụ đề không hợp lệ.") from None
     return TrackOut.of(_save(session, store, item, user, language, cues))
 
@@ -151,8 +158,10 @@ async def put_subtitles(item_id: int, language: str, request: Request, session: 
 def mark_reviewed(item_id: int, language: str, session: SessionDep, store: StorageDep, user: CurrentUser) -> TrackOut:
     """Mark the shown revision reviewed: it becomes the item's public subtitle track."""
     item = _editable_item(session, user, item_id)
-    track = _shown_track(item, user, language)
-    service.mark_reviewed(track)
+    track = service.track_for(item, language)
+    if track is None or track.current is None:
+        raise HTTPException(404, "Nội dung này chưa có phụ đề bằng ngôn ngữ này.")
+    service.mark_reviewed(item, track)
     service.publish_hls(store, item)
     session.commit()
     return TrackOut.of(track)
@@ -175,8 +184,8 @@ def recognize_again(item_id: int, language: str, session: SessionDep, settings: 
 def request_burn_in(item_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> JobOut:
     """Queue an MP4 rendition with the Vietnamese subtitles drawn into the picture."""
     item = _editable_item(session, user, item_id)
-    if not service.cues_of(service.track_for(item, "vi")):
-        raise HTTPException(409, "Nội dung chưa có phụ đề tiếng Việt để gắn vào hình.")
+    if not service.reviewed_cues(service.track_for(item, "vi")):
+        raise HTTPException(409, "Nội dung chưa có phụ đề tiếng Việt đã duyệt để gắn vào hình.")
     job = Job(item=item, task="burn_in", state=JobState.queued)
     session.add(job)
     session.commit()

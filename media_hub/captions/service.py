@@ -3,6 +3,8 @@ WebVTT rendition in the item's master playlist (RFC 8216 §4.3.4.1)."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import m3u8
 from sqlalchemy.orm import Session
 
@@ -24,10 +26,39 @@ def track_for(item: MediaItem, language: str) -> SubtitleTrack | None:
     return next((t for t in item.subtitle_tracks if t.language == language), None)
 
 
+def _cues(revision) -> list[Cue]:
+    return [Cue(float(s), float(e), t) for s, e, t in revision.cues] if revision is not None else []
+
+
 def cues_of(track: SubtitleTrack | None) -> list[Cue]:
-    if track is None or track.current is None:
-        return []
-    return [Cue(float(s), float(e), t) for s, e, t in track.current.cues]
+    """The newest revision's cues (what editors work on)."""
+    return _cues(track.current) if track is not None else []
+
+
+def reviewed_cues(track: SubtitleTrack | None) -> list[Cue]:
+    """The reviewed revision's cues (what viewers see); [] when none is reviewed."""
+    return _cues(track.reviewed) if track is not None else []
+
+
+def validate(cues: list[Cue], duration: float | None) -> list[Cue]:
+    """Cues typed by a person, strictly: NFC text, 0 ≤ start < end ≤ duration, in order,
+    no overlap, no empty text. Raises ``ValueError`` with Vietnamese reasons (cue numbers
+    from 1)."""
+    problems, out = [], []
+    for n, c in enumerate(sorted(cues, key=lambda c: (c.start, c.end)), 1):
+        text = unicodedata.normalize("NFC", c.text).strip()
+        if not text:
+            problems.append(f"câu {n}: chưa có chữ")
+        if not 0 <= c.start < c.end:
+            problems.append(f"câu {n}: thời điểm bắt đầu phải trước thời điểm kết thúc")
+        if duration and c.end > duration + 0.001:
+            problems.append(f"câu {n}: kết thúc sau khi video đã hết ({duration:.3f} s)")
+        if out and c.start < out[-1].end:
+            problems.append(f"câu {n}: trùng thời gian với câu {n - 1}")
+        out.append(Cue(round(c.start, 3), round(c.end, 3), text))
+    if problems:
+        raise ValueError("Phụ đề chưa hợp lệ: " + "; ".join(problems[:10]) + ".")
+    return out
 
 
 def clamp(cues: list[Cue], duration: float | None) -> list[Cue]:
@@ -63,11 +94,17 @@ def save_revision(
     if source == CueSource.asr and edited:
         return track, False
     track.revision, track.source, track.status = number, source, TrackStatus.draft
-    item.transcript = to_text(cues)
     item.subtitle_note = None
-    item.search_text = search_text(item, item.transcript)
+    _update_transcript(item, track)
     session.flush()
     return track, True
+
+
+def _update_transcript(item: MediaItem, track: SubtitleTrack) -> None:
+    """The item's transcript: the reviewed text once there is one, else the draft (for staff
+    and search)."""
+    item.transcript = to_text(reviewed_cues(track) or cues_of(track))
+    item.search_text = search_text(item, item.transcript)
 
 
 def media_segment_durations(store: Storage, item: MediaItem) -> list[float]:
@@ -78,9 +115,9 @@ def media_segment_durations(store: Storage, item: MediaItem) -> list[float]:
 
 
 def publish_hls(store: Storage, item: MediaItem) -> None:
-    """Write each shown subtitle revision as a WebVTT HLS rendition next to the item's
-    ladder and rewrite the master playlist: reviewed tracks are listed in a SUBTITLES
-    group that every variant refers to; draft tracks are not shown to viewers."""
+    """Write each track's reviewed revision as a WebVTT HLS rendition next to the item's
+    ladder and rewrite the master playlist with a SUBTITLES group that every variant
+    refers to; drafts are never shown to viewers."""
     if item.master_key is None or not item.renditions:
         return
     base = item.master_key.rsplit("/", 1)[0]
@@ -89,28 +126,28 @@ def publish_hls(store: Storage, item: MediaItem) -> None:
     master.media = m3u8.model.MediaList([m for m in master.media if m.type != "SUBTITLES"])
     listed = []
     for track in item.subtitle_tracks:
-        if track.current is None:
+        if track.reviewed is None:
             continue
-        prefix = f"{base}/subs/{track.language}-r{track.revision}"
+        prefix = f"{base}/subs/{track.language}-r{track.reviewed_revision}"
         if track.hls_prefix != prefix:
-            for name, text in hls_webvtt_segments(cues_of(track), durations, item.duration or sum(durations)):
+            for name, text in hls_webvtt_segments(reviewed_cues(track), durations, item.duration or sum(durations)):
                 store.put_bytes(f"{prefix}/{name}", text.encode(), content_type="text/vtt", cache_control=IMMUTABLE_CACHE)
             playlist = hls_subtitle_playlist(durations, item.duration or sum(durations))
             store.put_bytes(f"{prefix}/index.m3u8", playlist.encode(), cache_control=PLAYLIST_CACHE)
             track.hls_prefix = prefix
-        if track.status == TrackStatus.reviewed:
-            media = m3u8.Media(
-                uri=f"subs/{track.language}-r{track.revision}/index.m3u8", type="SUBTITLES",
-                group_id=SUBTITLE_GROUP, language=track.language,
-                name=LANGUAGE_NAMES.get(track.language, track.language),
-                default="YES" if not listed else "NO", autoselect="YES",
-            )
-            master.add_media(media)
-            listed.append(media)
+        media = m3u8.Media(
+            uri=f"subs/{track.language}-r{track.reviewed_revision}/index.m3u8", type="SUBTITLES",
+            group_id=SUBTITLE_GROUP, language=track.language, name=LANGUAGE_NAMES.get(track.language, track.language),
+            default="YES" if not listed else "NO", autoselect="YES",
+        )
+        master.add_media(media)
+        listed.append(media)
     for variant in master.playlists:  # the m3u8 model renders SUBTITLES="…" from variant.media
         variant.media = [m for m in variant.media if m.type != "SUBTITLES"] + listed[:1]
     store.put_bytes(item.master_key, master.dumps().encode(), cache_control=PLAYLIST_CACHE)
 
 
-def mark_reviewed(track: SubtitleTrack) -> None:
-    track.status = TrackStatus.reviewed
+def mark_reviewed(item: MediaItem, track: SubtitleTrack) -> None:
+    """The newest revision becomes the one viewers see."""
+    track.status, track.reviewed_revision = TrackStatus.reviewed, track.revision
+    _update_transcript(item, track)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from media_hub.accounts.models import User
 from media_hub.captions.models import SubtitleTrack
-from media_hub.db import Base, utcnow
+from media_hub.db import Base, UtcDateTime, utcnow
 from media_hub.legal.models import LegalDocument, Topic, item_document, item_topic
 from media_hub.radio.models import Programme
 from media_hub.review.models import AuditEvent
@@ -57,7 +57,7 @@ class MediaItem(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
     audience: Mapped[str] = mapped_column(String(200), default="")  # target audience
     review_comment: Mapped[str | None] = mapped_column(Text)  # the last reviewer's comment
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     transcript: Mapped[str] = mapped_column(Text, default="")  # plain text of the shown subtitles
     subtitle_note: Mapped[str | None] = mapped_column(Text)  # why there are no subtitles, if so
     burned_key: Mapped[str | None] = mapped_column(String(512))  # MP4 with open (burned-in) captions
@@ -83,8 +83,8 @@ class MediaItem(Base):
     original_key: Mapped[str] = mapped_column(String(512))
     master_key: Mapped[str | None] = mapped_column(String(512))
     poster_key: Mapped[str | None] = mapped_column(String(512))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     renditions: Mapped[list[Rendition]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="Rendition.bandwidth.desc()"
@@ -139,10 +139,10 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     item: Mapped[MediaItem] = relationship(back_populates="jobs")

@@ -161,10 +161,11 @@ def watch_page(slug: str, request: Request, session: SessionDep, user: CurrentUs
     if item is None or not can(user, Action.view, item):
         raise HTTPException(404, NOT_FOUND)
     manage = any(can(user, a, item) for a in (Action.edit, Action.approve, Action.unpublish))
-    reviewed = any(t.language == "vi" and t.status == "reviewed" for t in item.subtitle_tracks)
+    reviewed = any(t.language == "vi" and t.reviewed_revision for t in item.subtitle_tracks)
     return render(request, "watch.html", {
         "item": ItemOut.of(item).model_dump(mode="json"),
         "transcript": item.transcript if reviewed or manage else "",
+        "transcript_reviewed": reviewed,
         "can_manage": manage,
         "can_download": can(user, Action.download_original, item),
     })

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, Enum, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from media_hub.db import Base, utcnow
+from media_hub.db import Base, UtcDateTime, utcnow
 
 
 class MirrorStatus(enum.StrEnum):
@@ -34,10 +34,10 @@ class YouTubeMirror(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1 of the upload
     # media_hub.mirror.youtube.MirrorState: resumable session URI, caption and playlist ids…
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(Text)  # Vietnamese reason (failed, postponed)
     warning: Mapped[str | None] = mapped_column(Text)  # e.g. uploads forced private
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class QuotaUsage(Base):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from media_hub.db import Base, utcnow
+from media_hub.db import Base, UtcDateTime, utcnow
 
 
 class Programme(Base):
@@ -34,4 +34,4 @@ class Download(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     commune_code: Mapped[int | None] = mapped_column(Integer, index=True)
     via: Mapped[str] = mapped_column(String(8))  # mp3, zip, feed
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from media_hub.accounts.models import User
-from media_hub.db import Base, utcnow
+from media_hub.db import Base, UtcDateTime, utcnow
 
 
 class AuditEvent(Base):
@@ -23,6 +23,6 @@ class AuditEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship()

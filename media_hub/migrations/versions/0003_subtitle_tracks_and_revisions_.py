@@ -22,6 +22,7 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('status', sa.Enum('draft', 'reviewed', name='trackstatus', native_enum=False, length=16), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('reviewed_revision', sa.Integer(), nullable=True),
     sa.Column('source', sa.Enum('asr', 'editor', name='cuesource', native_enum=False, length=16), nullable=False),
     sa.Column('hls_prefix', sa.String(length=512), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
