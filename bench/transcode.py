@@ -20,7 +20,7 @@ AAC 128 kbit/s, made once with ffmpeg lavfi in a temp dir) is transcoded three w
 Variants run interleaved (a, b, c, a, b, c, ...) ``--repeat`` times; the medians are
 reported.  Wall time of (a) is measured inside the worker process around probe +
 transcode; (b) and (c) around the ffmpeg process(es).  Memory: "tree" is the peak of the
-summed RSS of the process and its descendants, polled from /proc every 50 ms (for (a):
+summed RSS of the process and its descendants, polled from /proc every 200 ms (for (a):
 the Python worker plus ffmpeg; (b), (c): ffmpeg alone); "max1" is the largest single
 process's ``ru_maxrss`` from ``wait4``.  Figures are printed and written to
 ``bench/results/transcode-<date>.json``.
@@ -102,12 +102,12 @@ def _busy_seconds() -> float:
 
 
 def wait_idle(max_wait: float, threshold: float = 0.1) -> float:
-    """Wait (up to max_wait s) until other processes use < threshold of the machine over 2 s."""
+    """Wait (up to max_wait s) until other processes use < threshold of the machine over 5 s."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < max_wait:
         busy = _busy_seconds()
-        time.sleep(2)
-        if (_busy_seconds() - busy) / 2 / (os.cpu_count() or 1) < threshold:
+        time.sleep(5)
+        if (_busy_seconds() - busy) / 5 / (os.cpu_count() or 1) < threshold:
             break
     return time.perf_counter() - t0
 
@@ -119,7 +119,7 @@ def run_measured(argv: list[str], include_root: bool, stdout=subprocess.DEVNULL)
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, cwd=ROOT)
 
     def poll():
-        while not done.wait(0.05):
+        while not done.wait(0.2):
             peak[0] = max(peak[0], _tree_rss(proc.pid, include_root))
 
     poller = threading.Thread(target=poll, daemon=True)

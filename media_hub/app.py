@@ -12,14 +12,18 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 import players
+from media_hub import share
 from media_hub.accounts import router as accounts
 from media_hub.accounts.router import login_redirect
 from media_hub.accounts.web import SESSION_COOKIE, authenticate, csrf_token
 from media_hub.captions import router as captions
+from media_hub.channel import router as channel
 from media_hub.config import Settings, get_settings
+from media_hub.imports import router as imports
 from media_hub.legal import router as legal
 from media_hub.library import router as library
 from media_hub.library.uploads import UploadRejected
+from media_hub.mirror import router as mirror
 from media_hub.policy import Action, can
 from media_hub.radio import router as radio
 from media_hub.review import router as review
@@ -65,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=players.STATIC_DIR), name="static")
-    for module in (library, review, captions, radio, legal, accounts):
+    for module in (library, review, captions, channel, radio, legal, accounts, mirror, imports, share):
         app.include_router(module.api)
         app.include_router(module.pages)
 

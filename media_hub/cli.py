@@ -102,6 +102,16 @@ def _first_admin(settings) -> None:
     console.rule()
 
 
+def _default_channel(settings) -> None:
+    """Make sure the default channel exists, with its station ident and a plan."""
+    from media_hub import db
+    from media_hub.channel.service import ensure_default_channel
+    from storage import open_storage
+
+    with db.session_scope(settings.db_url) as s:
+        ensure_default_channel(s, open_storage(settings.blob_url), settings.staging_dir)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -118,6 +128,7 @@ def serve(
     settings.ensure_dirs()
     db.upgrade(settings.db_url)
     _first_admin(settings)
+    _default_channel(settings)
     child = subprocess.Popen([sys.executable, "-m", "media_hub.cli", "worker"]) if worker else None
     host, port = host or settings.host, port or settings.port
     console.print(f"[bold]media-hub[/] at http://{host}:{port}/  (data in {settings.data_dir})")
@@ -135,12 +146,15 @@ def serve(
 @app.command()
 def worker(
     concurrency: Annotated[int | None, typer.Option(help="Tasks at once (default MEDIA_HUB_WORKER_CONCURRENCY).")] = None,
-    queues: Annotated[str, typer.Option(help="Comma-separated queues to consume: transcode, asr.")] = "transcode,asr",
+    queues: Annotated[
+        str | None, typer.Option(help="Comma-separated queues to consume (transcode, asr, mirror, import); default: all.")
+    ] = None,
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Run a Celery worker for the configured broker."""
-    from workers.celery_app import celery, declare_queues
+    from workers.celery_app import WORKER_QUEUES, celery, declare_queues
 
+    queues = queues or WORKER_QUEUES
     settings = get_settings()
     settings.ensure_dirs()
     declare_queues(celery)

@@ -8,13 +8,15 @@ or RabbitMQ for a distributed deployment (see docker-compose.yml).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -57,11 +59,60 @@ class Settings(BaseSettings):
     radio_bitrate: int = Field(128_000, description="Broadcast MP3 bit rate, bit/s (CBR).")
     radio_sample_rate: int = Field(44_100, description="Broadcast MP3 sample rate, Hz.")
     radio_channels: int = Field(1, ge=1, le=2, description="Broadcast MP3 channels (mono for loudspeakers).")
+    channel_safety_seconds: float = Field(
+        30.0, gt=0, description="Schedule edits never change what airs before now + this (cache, replica lag)."
+    )
+    channel_min_lead_seconds: float = Field(60.0, gt=0, description="Programmes are placed at least this far ahead.")
     secret_key: str | None = Field(
         None, description="Signs session cookies; default: a random key kept in data_dir/secret_key."
     )
     session_max_age: int = Field(12 * 3600, description="Seconds a web login lasts.")
     job_heartbeat_seconds: float = Field(10.0, gt=0, description="How often a running job proves it is alive.")
+    # YouTube mirror (issue 7): on when the client id and the refresh token are set.
+    youtube_client_id: str | None = Field(None, description="OAuth client id of the Google API project.")
+    youtube_client_secret: str | None = Field(None, description="OAuth client secret of the Google API project.")
+    youtube_refresh_token: str | None = Field(
+        None, description="Refresh token of the Department's channel (scope youtube.force-ssl)."
+    )
+    youtube_token_uri: str = Field("https://oauth2.googleapis.com/token", description="Google's OAuth token endpoint.")
+    youtube_api_root: str = Field("https://www.googleapis.com/", description="Root of the YouTube Data API (tests: a fake).")
+    youtube_privacy: Literal["public", "unlisted", "private"] = Field("public", description="Privacy of mirrored videos.")
+    youtube_category_id: str = Field("27", description="YouTube category of mirrored videos (27: Education).")
+    youtube_playlists: dict[str, str] = Field(
+        default_factory=dict, description='JSON: topic slug → playlist id, e.g. {"giao-thong": "PL…"}.'
+    )
+    youtube_unit_costs: dict[str, int] = Field(
+        default_factory=dict, description='JSON: quota units per API method overriding the defaults, e.g. {"videos.insert": 1}.'
+    )
+    youtube_daily_quota: int = Field(10_000, ge=1, description="API units the hub may spend per Pacific-time day.")
+    youtube_chunk_bytes: int = Field(
+        8 * 1024 * 1024, gt=0, multiple_of=256 * 1024, description="Upload chunk size, bytes (a multiple of 256 KiB)."
+    )
+    youtube_unpublish: Literal["private", "delete"] = Field(
+        "private", description="What unpublishing in the hub does on YouTube."
+    )
+    # Imports from URLs (yt-dlp).
+    import_max_bytes: int = Field(4 * 1024**3, gt=0, description="Largest file an import may download, bytes.")
+    import_max_duration: float = Field(3 * 3600.0, gt=0, description="Longest video an import may bring in, seconds.")
+    import_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts or networks (CIDR) imports may reach although private, comma-separated; empty by default.",
+    )
+
+    @field_validator("import_allow", mode="before")
+    @classmethod
+    def _comma_list(cls, value):
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @property
+    def youtube_enabled(self) -> bool:
+        """Mirroring runs when the channel's client id and refresh token are configured."""
+        return bool(self.youtube_client_id and self.youtube_refresh_token)
 
     @field_validator("data_dir")
     @classmethod

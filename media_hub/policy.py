@@ -29,6 +29,8 @@ class Action(enum.StrEnum):
     unpublish = "unpublish"
     review_queue = "review_queue"
     manage_taxonomy = "manage_taxonomy"  # topics and legal documents
+    manage_schedule = "manage_schedule"  # the channel's programmes, rotations, filler
+    manage_channels = "manage_channels"  # create channels
     manage_users = "manage_users"
     use_api_tokens = "use_api_tokens"
 
@@ -70,8 +72,10 @@ def can(user: User | None, action: Action, item: MediaItem | None = None) -> boo
             return role == Role.reviewer and published
         case Action.review_queue:
             return role == Role.reviewer
-        case Action.manage_taxonomy:
+        case Action.manage_taxonomy | Action.manage_schedule:
             return role in (Role.editor, Role.reviewer)
+        case Action.manage_channels:
+            return False
         case Action.use_api_tokens:
             return role is not None
         case Action.manage_users:

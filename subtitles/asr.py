@@ -433,10 +433,14 @@ def collapse_loops(words: list[Word], max_repeats: int = 3) -> list[Word]:
 
 def _clean(segment: Segment, spans: list[tuple[float, float]],
            settings: AsrSettings) -> Segment | None:
-    """Cut repetition loops; drop words outside the speech spans and the trailing
-    zero-length words Whisper emits when it runs past the audio (prompt echo); drop
-    blocklisted segments heard where VAD found no speech, or that Whisper itself rated as
-    probably not speech."""
+    """Drop what Whisper rates as no speech; cut repetition loops; drop words outside the
+    speech spans and the trailing zero-length words Whisper emits when it runs past the
+    audio (prompt echo); drop blocklisted segments heard where VAD found no speech, or that
+    Whisper itself rated as probably not speech."""
+    if (settings.no_speech_threshold is not None and settings.log_prob_threshold is not None
+            and segment.no_speech_prob > settings.no_speech_threshold
+            and segment.avg_logprob < settings.log_prob_threshold):
+        return None  # Whisper's own no-speech rule (the batched pipeline does not apply it)
     words = collapse_loops(segment.words)
     while words and words[-1].end - words[-1].start < 0.01:
         words.pop()

@@ -17,6 +17,9 @@ FAST_RECOVERY = {
     "MEDIA_HUB_JOB_STALE_SECONDS": "6",
     "MEDIA_HUB_JOB_HEARTBEAT_SECONDS": "1",
     "MEDIA_HUB_MAX_UPLOAD_BYTES": str(20 * 1024 * 1024),
+    # The channel accepts programmes seconds ahead, so tests see them air.
+    "MEDIA_HUB_CHANNEL_SAFETY_SECONDS": "3",
+    "MEDIA_HUB_CHANNEL_MIN_LEAD_SECONDS": "6",
 }
 
 

@@ -18,13 +18,20 @@ from media_hub.config import Settings, get_settings
 
 TRANSCODE_QUEUE = "transcode"
 ASR_QUEUE = "asr"
+MIRROR_QUEUE = "mirror"  # YouTube uploads: network-bound, long, limited by the API quota
+IMPORT_QUEUE = "import"  # downloads from URLs (yt-dlp)
 # Job task → (Celery task name, queue): transcoding and speech recognition scale separately.
 TASKS = {
     "transcode": ("media_hub.transcode", TRANSCODE_QUEUE),
     "transcribe": ("media_hub.transcribe", ASR_QUEUE),
     "burn_in": ("media_hub.burn_in", TRANSCODE_QUEUE),
     "broadcast": ("media_hub.broadcast", TRANSCODE_QUEUE),
+    "mirror": ("media_hub.mirror", MIRROR_QUEUE),
+    "url_import": ("media_hub.url_import", IMPORT_QUEUE),  # its argument is a UrlImport id, not a Job id
+    "conform": ("media_hub.conform", TRANSCODE_QUEUE),
 }
+# What ``media-hub worker`` consumes unless told otherwise: every queue.
+WORKER_QUEUES = ",".join((TRANSCODE_QUEUE, ASR_QUEUE, MIRROR_QUEUE, IMPORT_QUEUE))
 
 
 @lru_cache(maxsize=4)

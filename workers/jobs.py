@@ -14,7 +14,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
@@ -157,6 +157,24 @@ def retry_or_fail(settings: Settings, job_id: int, attempt: int, reason: str) ->
         # The sweep treats the job as lost if it has not restarted well after the delay.
         job.heartbeat_at = utcnow() + timedelta(seconds=delay)
     return delay
+
+
+def postpone(settings: Settings, job_id: int, attempt: int, reason: str, until: datetime) -> bool:
+    """Put a claimed job aside until ``until`` (aware UTC) without spending an attempt:
+    nothing went wrong, the work just cannot be done before then (e.g. the YouTube
+    API quota is spent for the day). The job becomes ``retrying`` with its heartbeat
+    set to ``until``; the stale-job sweep requeues it once ``until`` plus
+    ``job_stale_seconds`` has passed (no broker ETA, so waits of hours survive
+    restarts and brokers that drop delayed messages). False if the job is no
+    longer ours."""
+    with session_scope(settings.db_url) as s:
+        res = s.execute(
+            update(Job)
+            .where(_owned(job_id, attempt))
+            .values(state=JobState.retrying, error=reason, attempts=Job.attempts - 1, heartbeat_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return res.rowcount == 1
 
 
 def give_up_if_exhausted(settings: Settings, job_id: int, attempt: int) -> bool:

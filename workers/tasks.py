@@ -14,13 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from celery.signals import worker_ready, worker_shutdown
+from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from media_hub.captions import service as captions
 from media_hub.captions.models import CueSource
+from media_hub.channel import service as channels
+from media_hub.channel.models import Channel, ChannelRendition, RenditionStatus
 from media_hub.config import Settings, get_settings
 from media_hub.db import session_scope
+from media_hub.imports import service as imports
 from media_hub.library.models import Job, JobState, MediaItem, MediaStatus, Rendition
+from media_hub.mirror import service as mirroring
 from media_hub.review import service as workflow
 from storage import Storage, open_storage
 from subtitles import asr, cues
@@ -308,6 +313,59 @@ def run_broadcast(settings: Settings, job_id: int, on_progress=None) -> float | 
     return run_job(settings, job_id, body, on_progress)
 
 
+# --- channel-compliant renditions -----------------------------------------------------------
+
+
+def run_conform(settings: Settings, job_id: int, on_progress=None) -> float | None:
+    """Re-encode an item to the channel profile waiting for it (exact boxes, audio, a
+    picture for audio-only items), then replan the channels that use that profile."""
+
+    def body(run: Attempt) -> Record:
+        with session_scope(settings.db_url) as s:
+            item = s.get(Job, run.job_id).item
+            pending = s.scalar(select(ChannelRendition).where(
+                ChannelRendition.item_id == item.id, ChannelRendition.status == RenditionStatus.pending))
+            if pending is None:
+                return lambda _item: None
+            rendition_id, rungs, poster_key = pending.id, pending.profile.split(","), item.poster_key
+        w, h, _ = channels.BOXES[rungs[0]]
+        source = run.source()
+        still = None
+        if poster_key:
+            still = run.work / "poster.jpg"
+            still.write_bytes(run.store.read_bytes(poster_key))
+        fitted = media.conform(source, media.probe(source), run.work / "conformed.mp4", w, h, still=still,
+                               on_progress=lambda f: run.report(0.5 * f))
+        prefix = f"media/{run.public_id}/channel-{run.job_id}-{run.number}"
+        run.on_discard.append(lambda: run.store.delete_prefix(prefix + "/"))
+        published = process_original(fitted, run.work / "out", run.store, prefix,
+                                     lambda f: run.report(0.5 + 0.5 * f))
+
+        def record(item: MediaItem) -> None:
+            session = object_session(item)
+            rendition = session.get(ChannelRendition, rendition_id)
+            rendition.status, rendition.master_key = RenditionStatus.ready, published.master_key
+            rendition.playlists = {r.output.name: r.playlist_key for r in published.renditions}
+            for channel in session.scalars(select(Channel)):
+                if channels.profile_key(channel) == rendition.profile:
+                    channels.replan_channel(session, run.store, channel)
+
+        return record
+
+    return run_job(settings, job_id, body, on_progress)
+
+
+# --- YouTube mirror -------------------------------------------------------------------------
+
+
+def run_mirror(settings: Settings, job_id: int, on_progress=None) -> float | None:
+    """Bring the item's copy on the Department's YouTube channel in step (upload, metadata,
+    captions, playlists, or take it down); see :mod:`media_hub.mirror.service`."""
+    delay = run_job(settings, job_id, mirroring.sync, on_progress)
+    mirroring.reconcile(settings, job_id)
+    return delay
+
+
 # --- Celery entry points --------------------------------------------------------------------
 
 RUNNERS = {
@@ -315,6 +373,8 @@ RUNNERS = {
     "transcribe": run_transcribe,
     "burn_in": run_burn_in,
     "broadcast": run_broadcast,
+    "mirror": run_mirror,
+    "conform": run_conform,
 }
 
 
@@ -343,6 +403,25 @@ def broadcast_audio(job_id: int) -> None:
     _run_task("broadcast", job_id)
 
 
+@celery.task(name="media_hub.conform", acks_late=True, reject_on_worker_lost=True)
+def conform(job_id: int) -> None:
+    """A channel-compliant rendition of job ``job_id``'s item."""
+    _run_task("conform", job_id)
+
+
+@celery.task(name="media_hub.mirror", acks_late=True, reject_on_worker_lost=True)
+def mirror(job_id: int) -> None:
+    """Mirror job ``job_id``'s item to the YouTube channel."""
+    _run_task("mirror", job_id)
+
+
+@celery.task(name="media_hub.url_import", acks_late=True, reject_on_worker_lost=True)
+def url_import(import_id: int) -> None:
+    """Download the video of URL import ``import_id`` and add it to the library (not a Job:
+    the item exists only afterwards; the import row tracks itself)."""
+    imports.run_import(get_settings(), import_id)
+
+
 @celery.task(name="media_hub.burn_in", acks_late=True, reject_on_worker_lost=True)
 def burn_in(job_id: int) -> None:
     """An MP4 rendition of job ``job_id``'s item with burned-in subtitles."""
@@ -360,6 +439,9 @@ def sweep_once(settings: Settings) -> list[tuple[int, str]]:
     for job_id, task in found:
         log.warning("%s job %s lost its worker; requeued", task, job_id)
         enqueue(settings, task, job_id)
+    for import_id in imports.requeue_stale(settings):  # URL imports track themselves (no Job row)
+        log.warning("URL import %s lost its worker; requeued", import_id)
+        enqueue(settings, "url_import", import_id)
     return found
 
 

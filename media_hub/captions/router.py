@@ -19,6 +19,7 @@ from media_hub.library import service as library
 from media_hub.library.models import Job, JobState, MediaItem, MediaStatus
 from media_hub.library.router import NOT_FOUND, viewable
 from media_hub.library.schemas import ItemOut, JobOut
+from media_hub.mirror import service as mirroring
 from media_hub.policy import Action, can
 from media_hub.web import back, flash, render
 from subtitles.cues import Cue
@@ -155,7 +156,8 @@ async def put_subtitles(item_id: int, language: str, request: Request, session: 
 
 
 @api.post("/media/{item_id}/subtitles/{language}/reviewed", response_model=TrackOut)
-def mark_reviewed(item_id: int, language: str, session: SessionDep, store: StorageDep, user: CurrentUser) -> TrackOut:
+def mark_reviewed(item_id: int, language: str, session: SessionDep, store: StorageDep, settings: SettingsDep,
+                  user: CurrentUser) -> TrackOut:
     """Mark the shown revision reviewed: it becomes the item's public subtitle track."""
     item = _editable_item(session, user, item_id)
     track = service.track_for(item, language)
@@ -164,6 +166,8 @@ def mark_reviewed(item_id: int, language: str, session: SessionDep, store: Stora
     service.mark_reviewed(item, track)
     service.publish_hls(store, item)
     session.commit()
+    if item.status == MediaStatus.published:
+        mirroring.request_sync(session, settings, item)  # captions on the YouTube copy
     return TrackOut.of(track)
 
 

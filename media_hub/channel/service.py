@@ -8,11 +8,12 @@ change of the schedule or of the filler goes through :func:`replan_channel`.
 
 from __future__ import annotations
 
+import math
 import threading
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from zoneinfo import ZoneInfo
 
 from slugify import slugify
 from sqlalchemy import select
@@ -22,19 +23,28 @@ from media_hub.captions.models import TrackStatus
 from media_hub.channel import guide, playlists
 from media_hub.channel.models import Channel, ChannelProgramme, ChannelRendition, RenditionStatus, Rotation
 from media_hub.channel.timeline import (
-    SUBTITLES, Anchor, ChannelError, Source, Timeline, find_overlaps, from_us, plan, replan, to_us, vod_segments,
+    SUBTITLES, Anchor, Block, ChannelError, Source, Timeline, find_overlaps, from_us, plan, replan, to_us, vod_segments,
 )
+from media_hub.config import get_settings
 from media_hub.db import utcnow
 from media_hub.library.models import MediaItem, MediaKind, MediaStatus
 from storage import Storage
 from workers.media import LADDER, h264_level
 from workers.media.model import AUDIO_BITRATE
 
-VN = playlists.__dict__.get("VN") or __import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh")
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_RUNGS = ("720p", "480p", "360p")
 BOXES = {name: (w, h, rate) for name, w, h, rate in LADDER}
-SAFETY = 30.0  # seconds: replans never touch what starts before now + SAFETY
-MIN_LEAD = timedelta(seconds=60)  # a programme is placed at least this far in the future
+
+
+def _safety() -> float:
+    """Seconds: replans never touch what starts before now + this."""
+    return get_settings().channel_safety_seconds
+
+
+def _lead() -> timedelta:
+    """A programme is placed at least this far in the future (more than the safety)."""
+    return timedelta(seconds=max(get_settings().channel_min_lead_seconds, _safety() + 1))
 FRAME_RATE = 25
 
 
@@ -144,8 +154,6 @@ def timeline(store: Storage, channel: Channel) -> Timeline:
     origin = _anchor(stored["origin"]) if stored.get("origin") else Anchor(from_us(channel.origin_us))
     keys = {row["source"] for row in stored.get("blocks", [])}
     sources = {k: load_source(store, k, rungs) for k in keys}
-    from media_hub.channel.timeline import Block
-
     result = Timeline([Block.from_row(r, sources) for r in stored.get("blocks", [])], filler, origin)
     _timelines[(channel.id, channel.plan_version)] = result
     for key in [k for k in _timelines if k[0] == channel.id and k[1] < channel.plan_version]:
@@ -176,7 +184,7 @@ def filler_keys(session: Session, channel: Channel) -> list[str]:
 
 def replan_channel(session: Session, store: Storage, channel: Channel, now: datetime | None = None) -> Timeline:
     """Re-plan the future from the stored schedule (RFC 8216 numbers only grow; nothing
-    before now + :data:`SAFETY` changes). Programmes whose rendition is not ready, or
+    before now + the safety margin changes). Programmes whose rendition is not ready, or
     whose item is no longer published, are left out (filler plays)."""
     now = now or utcnow()
     keys = filler_keys(session, channel)
@@ -193,7 +201,7 @@ def replan_channel(session: Session, store: Storage, channel: Channel, now: date
         if key:
             entries.append((p.start, load_source(store, key, channel.rungs), p.id))
     if channel.plan and channel.plan.get("blocks") is not None and channel.filler:
-        result = replan(timeline(store, channel), now, entries, filler, safety=SAFETY)
+        result = replan(timeline(store, channel), now, entries, filler, safety=_safety())
     else:
         result = plan(entries, filler, Anchor(from_us(channel.origin_us)))
     channel.filler = keys
@@ -244,8 +252,8 @@ def add_programme(session: Session, channel: Channel, item_id: int, start: datet
     item = _check_item(session.get(MediaItem, item_id))
     if start.tzinfo is None:
         raise ScheduleError("Thời điểm phát phải có múi giờ.")
-    if start < now + MIN_LEAD:
-        raise ScheduleError("Chỉ xếp lịch cho các thời điểm sau hiện tại ít nhất 1 phút.")
+    if start < now + _lead():
+        raise ScheduleError(f"Chỉ xếp lịch cho các thời điểm sau hiện tại ít nhất {math.ceil(_lead().total_seconds())} giây.")
     _overlap_check(session, channel, start, item.duration, item.title)
     programme = ChannelProgramme(channel_id=channel.id, item_id=item.id, start=start, duration=item.duration,
                                  created_by=user_id, rotation_id=rotation_id)
@@ -274,7 +282,7 @@ def remove_programme(session: Session, store: Storage, channel: Channel, program
     programme = session.get(ChannelProgramme, programme_id)
     if programme is None or programme.channel_id != channel.id:
         raise ScheduleError("Không tìm thấy chương trình này trong lịch.")
-    block = timeline(store, channel).block_at(now + timedelta(seconds=SAFETY))
+    block = timeline(store, channel).block_at(now + timedelta(seconds=_safety()))
     if block.programme_id == programme.id or timeline(store, channel).block_at(now).programme_id == programme.id:
         raise ScheduleError(f"“{programme.item.title}” đang phát sóng; không thể gỡ khỏi lịch lúc này.")
     session.delete(programme)
@@ -344,7 +352,7 @@ def autofill(session: Session, channel: Channel, day: date, user_id: int | None,
             return value or datetime(1970, 1, 1, tzinfo=VN)
 
         candidates.sort(key=lambda i: (last_aired(i), i.id))
-        cursor, index, misses = max(start, now + MIN_LEAD), 0, 0
+        cursor, index, misses = max(start, now + _lead()), 0, 0
         while misses < len(candidates):
             item = candidates[index % len(candidates)]
             index += 1
@@ -409,5 +417,35 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def monotonic() -> float:
-    return time.monotonic()
+
+DEFAULT_CHANNEL = ("Kênh truyền hình pháp luật trực tuyến", "phap-luat")
+
+
+def make_slate(store: Storage, channel: Channel, work_dir) -> str:
+    """Make the channel's station ident in its profile and return the master playlist key."""
+    import shutil
+    from pathlib import Path
+
+    from workers.media import slate
+    from workers.pipeline import process_original
+
+    work = Path(work_dir) / f"slate-{channel.id}-{channel.plan_version}"
+    try:
+        w, h, _ = BOXES[channel.rungs[0]]
+        source = slate(work / "slate.mp4", [channel.name, "Chương trình sẽ tiếp tục trong giây lát"], w, h)
+        prefix = f"channels/{channel.slug}/slate-{to_us(utcnow())}"
+        return process_original(source, work / "out", store, prefix).master_key
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def ensure_default_channel(session: Session, store: Storage, work_dir) -> Channel:
+    """The default channel with its station ident and a plan (idempotent)."""
+    channel = session.scalar(select(Channel).order_by(Channel.id).limit(1))
+    if channel is None:
+        channel = create_channel(session, DEFAULT_CHANNEL[0], slug=DEFAULT_CHANNEL[1])
+    if channel.slate_key is None:
+        channel.slate_key = make_slate(store, channel, work_dir)
+    if not channel.plan:
+        replan_channel(session, store, channel)
+    return channel

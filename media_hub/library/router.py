@@ -120,6 +120,8 @@ def media_object(key: str, request: Request, session: SessionDep, store: Storage
     unpublished items are sent ``Cache-Control: private, no-store``.
     """
     parts = key.split("/")
+    if parts[0] == "channels":  # station idents: public, like the channel itself
+        return serve_object(store, key, request)
     item = None
     if len(parts) >= 3 and parts[0] == "media":
         item = session.scalar(select(MediaItem).where(MediaItem.public_id == parts[1]))

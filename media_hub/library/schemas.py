@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from media_hub.config import get_settings
 from media_hub.library.models import Job, MediaItem, MediaStatus
+from media_hub.mirror.models import YouTubeMirror
 from players import KIND_LABELS
 
 
@@ -63,6 +66,30 @@ class DocumentOut(BaseModel):
     effective_date: date | None
 
 
+class MirrorOut(BaseModel):
+    """The item's copy on the Department's YouTube channel."""
+
+    status: str  # pending | uploading | mirrored | postponed | failed | withdrawn
+    video_id: str | None
+    url: str | None  # https://www.youtube.com/watch?v=…
+    progress: float  # 0..1 of the upload
+    retry_at: datetime | None  # postponed: when it is tried again
+    error: str | None  # Vietnamese reason (failed, postponed)
+    warning: str | None  # e.g. YouTube keeps uploads private (unverified API project)
+
+    @classmethod
+    def of_item(cls, item: MediaItem) -> MirrorOut | None:
+        session = object_session(item)
+        row = session.scalar(select(YouTubeMirror).where(YouTubeMirror.item_id == item.id)) if session else None
+        if row is None:
+            return None
+        return cls(
+            status=row.status, video_id=row.video_id,
+            url=f"https://www.youtube.com/watch?v={row.video_id}" if row.video_id else None,
+            progress=row.progress, retry_at=row.retry_at, error=row.error, warning=row.warning,
+        )
+
+
 class ItemOut(BaseModel):
     id: int
     slug: str
@@ -82,6 +109,9 @@ class ItemOut(BaseModel):
     broadcast_loudness: dict | None  # measured on the MP3: integrated (LUFS), lra (LU), true_peak (dBTP)…
     broadcast_note: str | None  # why there is no broadcast audio
     subtitle_note: str | None  # why there are no subtitles
+    source_url: str | None = None  # imported from this page
+    source_attribution: str | None = None  # e.g. "VTV24 · youtube.com (Youtube)"
+    mirror: MirrorOut | None = None  # the YouTube copy, if mirroring is on and the item was published
     progress: float | None  # 0..1 while uploaded/processing
     error: str | None
     duration: float | None  # seconds
@@ -97,6 +127,7 @@ class ItemOut(BaseModel):
     renditions: list[RenditionOut]
     job: JobOut | None  # the latest transcode
     jobs: list[JobOut]  # every job, oldest first (transcode, transcribe, …)
+    warnings: list[str] = []  # side effects of the last action, e.g. removed from a schedule
 
     @classmethod
     def of(cls, item: MediaItem) -> ItemOut:
@@ -121,6 +152,9 @@ class ItemOut(BaseModel):
             broadcast_loudness=item.broadcast_loudness,
             broadcast_note=item.broadcast_note,
             subtitle_note=item.subtitle_note,
+            source_url=item.source_url,
+            source_attribution=item.source_attribution,
+            mirror=MirrorOut.of_item(item),
             progress=(job.progress if job else 0.0) if busy else None,
             error=item.error,
             duration=item.duration,

@@ -43,7 +43,8 @@ class ProgrammeOut(ProgrammeIn):
 
 class RadioItemOut(BaseModel):
     item: ItemOut
-    audio_url: str
+    audio_url: str  # download (counted)
+    preview_url: str  # listening on the page (not counted)
     file_name: str
     size: int  # bytes
     duration: float  # seconds
@@ -55,7 +56,8 @@ def _audio_url(item: MediaItem, key: str | None = None) -> str:
 
 
 def _radio_out(item: MediaItem, key: str | None = None) -> RadioItemOut:
-    return RadioItemOut(item=ItemOut.of(item), audio_url=_audio_url(item, key), file_name=service.mp3_filename(item),
+    return RadioItemOut(item=ItemOut.of(item), audio_url=_audio_url(item, key),
+                        preview_url=f"/api/v1/media/{item.id}/broadcast.mp3?preview=1", file_name=service.mp3_filename(item),
                         size=item.broadcast_size or 0, duration=item.broadcast_duration or 0,
                         loudness=item.broadcast_loudness)
 
@@ -75,16 +77,17 @@ def radio_items(session: SessionDep, topic: str | None = None, document: int | N
 
 @api.api_route("/media/{item_id}/broadcast.mp3", methods=["GET", "HEAD"])
 def broadcast_mp3(item_id: int, request: Request, session: SessionDep, store: StorageDep, user: CurrentUser,
-                  key: str | None = None):
+                  key: str | None = None, preview: bool = False):
     """The broadcast MP3 (byte ranges supported), named after the title. A download is
     counted once per request that starts at byte 0 (players resuming with ranges are not
-    counted again), for the administrative unit of the user or feed ``key``."""
+    counted again, nor ``preview`` listening on the radio page), for the administrative
+    unit of the user or feed ``key``."""
     item = viewable(session, user, item_id)
     if not can(user, Action.download_radio, item) or not item.broadcast_key:
         raise HTTPException(404, "Nội dung này chưa có bản phát thanh.")
     response = serve_object(store, item.broadcast_key, request, download_name=service.mp3_filename(item))
     starts_at_zero = request.headers.get("range", "bytes=0-").startswith("bytes=0-")
-    if request.method == "GET" and starts_at_zero:
+    if request.method == "GET" and starts_at_zero and not preview:
         service.record_download(session, item, _downloader(session, user, key), "mp3")
         session.commit()
     return response
@@ -117,7 +120,7 @@ def _feed(request: Request, session, settings, items, title: str, key: str | Non
     base = settings.public_base_url.rstrip("/")
     body = service.feed(
         items, title=title, self_url=str(request.url), site_url=f"{base}/radio", publisher=settings.publisher,
-        audio_url=lambda item: base + _audio_url(item, key) if key else base + _audio_url(item),
+        audio_url=lambda item: base + _audio_url(item, key), watch_url=lambda item: f"{base}/v/{item.slug}",
         description=f"Chương trình phổ biến, giáo dục pháp luật của {settings.publisher} cho hệ thống truyền thanh cơ sở.",
     )
     return Response(body, media_type="application/rss+xml; charset=utf-8", headers={"Cache-Control": "public, max-age=300"})

@@ -164,7 +164,7 @@ def zip_bundle(store: Storage, items: list[MediaItem], target: Path) -> Path:
 
 
 def feed(items: list[MediaItem], *, title: str, self_url: str, site_url: str, publisher: str,
-         audio_url, description: str, image_url: str | None = None) -> bytes:
+         audio_url, watch_url, description: str, image_url: str | None = None) -> bytes:
     """RSS 2.0 with iTunes podcast tags (feedgen): enclosure URL, exact length in bytes
     and MIME type, a stable guid (the item's public id), pubDate and itunes:duration."""
     fg = FeedGenerator()
@@ -185,7 +185,7 @@ def feed(items: list[MediaItem], *, title: str, self_url: str, site_url: str, pu
         entry = fg.add_entry()
         entry.guid(f"urn:media-hub:{item.public_id}", permalink=False)
         entry.title(item.title)
-        entry.link(href=f"{site_url.rstrip('/')}/v/{item.slug}")
+        entry.link(href=watch_url(item))
         entry.description(item.description or documents_comment(item) or item.title)
         entry.enclosure(audio_url(item), str(item.broadcast_size), "audio/mpeg")
         entry.pubDate(item.published_at or item.created_at)

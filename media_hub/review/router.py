@@ -7,7 +7,8 @@ from fastapi.responses import HTMLResponse
 
 from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser, require
-from media_hub.deps import SessionDep, SettingsDep
+from media_hub.channel import service as channels
+from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library.models import Job, JobState, MediaStatus
 from media_hub.radio import service as radio
 from workers.celery_app import enqueue
@@ -15,6 +16,7 @@ from media_hub.legal import service as legal
 from media_hub.library import service as library
 from media_hub.library.models import MediaItem
 from media_hub.library.router import NOT_FOUND, viewable
+from media_hub.mirror import service as mirroring
 from media_hub.library.schemas import AuditOut, DocumentOut, ItemOut, MetadataIn, TopicOut, WorkflowIn
 from media_hub.policy import Action, can
 from media_hub.review import service
@@ -24,6 +26,18 @@ from players import STATUS_LABELS
 api = APIRouter(prefix="/api/v1", tags=["review"])
 pages = APIRouter(include_in_schema=False)
 WORKFLOW = (Action.submit, Action.approve, Action.reject, Action.unpublish)
+
+
+def _withdraw(session, store, item: MediaItem, action: Action) -> list[str]:
+    """Unpublishing takes the item off the channels' future schedule (warnings to show);
+    refused (409) while it is on air."""
+    if action != Action.unpublish:
+        return []
+    try:
+        return channels.withdraw_item(session, store, item)
+    except channels.ScheduleError as exc:
+        session.rollback()
+        raise service.WorkflowError(str(exc), 409) from None
 
 
 def retag_broadcast(session, settings, item: MediaItem) -> None:
@@ -69,23 +83,27 @@ def update_metadata(item_id: int, body: MetadataIn, session: SessionDep, setting
     service.record(item, "edit", item.status, user)
     session.commit()
     retag_broadcast(session, settings, item)
+    mirroring.request_sync(session, settings, item)  # YouTube follows published metadata
     return ItemOut.of(item)
 
 
 def _workflow_api(action: Action):
-    def endpoint(item_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser,
+    def endpoint(item_id: int, session: SessionDep, settings: SettingsDep, store: StorageDep, user: CurrentUser,
                  body: WorkflowIn | None = None) -> ItemOut:
         item = viewable(session, user, item_id)
         if user is None:
             raise HTTPException(401, "Vui lòng đăng nhập.")
         try:
             service.transition(session, item, user, action, body.comment if body else "")
+            warnings = _withdraw(session, store, item, action)
         except service.WorkflowError as exc:
             raise HTTPException(exc.status, str(exc)) from None
         session.commit()
         if action == Action.approve:
             retag_broadcast(session, settings, item)
-        return ItemOut.of(item)
+        if action in (Action.approve, Action.unpublish):
+            mirroring.request_sync(session, settings, item)
+        return ItemOut.of(item).model_copy(update={"warnings": warnings})
 
     endpoint.__name__ = f"{action}_media"
     endpoint.__doc__ = f"Workflow action ``{action}``: {service.ACTION_LABELS[action]}. 403 not allowed, 409 wrong status."
@@ -172,12 +190,14 @@ async def edit_submit(slug: str, request: Request, session: SessionDep, settings
     service.record(item, "edit", item.status, user)
     session.commit()
     retag_broadcast(session, settings, item)
+    mirroring.request_sync(session, settings, item)
     flash(request, "Đã lưu thông tin.")
     return back(f"/v/{item.slug}/edit")
 
 
 @pages.post("/v/{slug}/workflow")
-async def workflow_submit(slug: str, request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+async def workflow_submit(slug: str, request: Request, session: SessionDep, settings: SettingsDep,
+                          store: StorageDep, user: CurrentUser):
     item = _managed(session, user, slug)
     form = await request.form()
     try:
@@ -188,6 +208,7 @@ async def workflow_submit(slug: str, request: Request, session: SessionDep, sett
         raise HTTPException(422, "Thao tác không hợp lệ.") from None
     try:
         service.transition(session, item, user, action, str(form.get("comment", "")))
+        warnings = _withdraw(session, store, item, action)
     except service.WorkflowError as exc:
         session.rollback()
         flash(request, str(exc), error=True)
@@ -195,5 +216,7 @@ async def workflow_submit(slug: str, request: Request, session: SessionDep, sett
     session.commit()
     if action == Action.approve:
         retag_broadcast(session, settings, item)
-    flash(request, f"Đã thực hiện: {service.ACTION_LABELS[action]}.")
+    if action in (Action.approve, Action.unpublish):
+        mirroring.request_sync(session, settings, item)
+    flash(request, " ".join([f"Đã thực hiện: {service.ACTION_LABELS[action]}.", *warnings]))
     return back(f"/v/{slug}/edit")

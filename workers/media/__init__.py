@@ -15,7 +15,7 @@ here with the ``m3u8`` library.
 from __future__ import annotations
 
 from .burn import burn_in
-from .conform import conform
+from .conform import conform, slate
 from .hls import ladder_command, transcode
 from .ladder import h264_level, output_frame_rate, plan_ladder
 from .model import (
@@ -26,7 +26,7 @@ from .probe import probe
 
 __all__ = [
     "AUDIO_BITRATE", "FORMAT_WHITELIST", "INPUT_OPTIONS", "LADDER", "SEGMENT_SECONDS",
-    "AudioInfo", "MediaRejected", "burn_in", "conform", "ProbeResult", "RenditionOutput", "Rung", "TranscodeError",
+    "AudioInfo", "MediaRejected", "burn_in", "conform", "slate", "ProbeResult", "RenditionOutput", "Rung", "TranscodeError",
     "TranscodeResult", "VideoInfo", "h264_level", "ladder_command", "output_frame_rate",
     "plan_ladder", "probe", "transcode",
 ]
