@@ -100,3 +100,23 @@ def test_editor_uploads_reviewer_publishes_anonymous_watches(embedded_hub, new_p
     assert anonymous.evaluate("document.getElementById('player').paused") is False
     card = anonymous.goto(f"{hub.url}/") and anonymous.locator(".card", has_text="Tranh chấp đất đai")
     assert card.get_attribute("data-status") == "published"
+
+
+def test_viewer_sees_a_vietnamese_cue_on_the_playing_video(embedded_hub, new_page, tmp_path):
+    hub = embedded_hub
+    src = mf.make_video(tmp_path / "speech.mp4", width=854, height=480, duration=7, speech=True)
+    item = hub.wait(hub.upload(src, title="Phụ đề trên trình phát").json()["id"])
+    url = f"/api/v1/media/{item['id']}/subtitles/vi"
+    editor = hub.client("editor")
+    cues = {"cues": [{"start": 0.2, "end": 6.5, "text": "Người điều khiển xe phải đội mũ bảo hiểm"}]}
+    assert editor.put(url, json=cues).status_code == 200
+    assert editor.post(f"{url}/reviewed").status_code == 200
+    hub.publish(item["id"])
+
+    page = new_page()
+    page.goto(f"{hub.url}{item['watch_url']}")
+    page.wait_for_function("window.hubPlayer && window.hubPlayer.subtitleTracks.length > 0", timeout=30_000)
+    page.evaluate("document.getElementById('player').muted = true; document.getElementById('player').play()")
+    page.wait_for_function("window.hubSubtitles && window.hubSubtitles.activeCueText().length > 0", timeout=30_000)
+    assert page.evaluate("window.hubSubtitles.activeCueText()") == "Người điều khiển xe phải đội mũ bảo hiểm"
+    assert page.eval_on_selector_all("#subtitles option", "els => els.map(e => e.textContent.trim())")[1] == "Tiếng Việt"

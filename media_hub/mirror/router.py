@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
+import players
 from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser, require
 from media_hub.deps import SessionDep, SettingsDep
@@ -18,6 +19,7 @@ from media_hub.web import back, flash
 
 api = APIRouter(prefix="/api/v1", tags=["youtube"])
 pages = APIRouter(include_in_schema=False)
+players.templates.env.globals["MIRROR_STATUS_LABELS"] = {str(k): v for k, v in service.STATUS_LABELS.items()}
 NOT_CONFIGURED = "Chưa cấu hình kênh YouTube (MEDIA_HUB_YOUTUBE_CLIENT_ID, MEDIA_HUB_YOUTUBE_REFRESH_TOKEN…)."
 
 

@@ -62,7 +62,11 @@
       var end = start + Math.round(duration * 1000);
       var endText = "Kết thúc lúc " + vnClock(end);
       if (vnDate(end) !== vnDate(start)) endText += " ngày " + vnDate(end);
-      endHint.textContent = endText + " (giờ Việt Nam).";
+      endText += " (giờ Việt Nam).";
+      if (dateInput.value !== data.date) {
+        endText += " Trang này chỉ kiểm tra trùng giờ với lịch ngày " + data.date.split("-").reverse().join("/") + ".";
+      }
+      endHint.textContent = endText;
       endHint.hidden = false;
 
       var warnings = [];
@@ -75,9 +79,6 @@
           warnings.push("Trùng giờ với “" + p.title + "” (" + vnClock(p.start) + "–" + vnClock(p.end) + ").");
         }
       });
-      if (warnings.length && dateInput.value !== data.date && programmes.length) {
-        warnings.push("Lưu ý: chỉ kiểm tra được với các chương trình của ngày đang xem.");
-      }
       overlapBox.textContent = warnings.join(" ");
       overlapBox.hidden = warnings.length === 0;
     };
