@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.public_base_url.startswith("https://"),
     )
     app.add_middleware(HeadAsGet)
+    app.add_middleware(channel.LivePlaylists, settings=settings, store=app.state.storage)  # outermost: no session
     app.mount("/static", StaticFiles(directory=players.STATIC_DIR), name="static")
     for module in (library, review, captions, channel, radio, legal, accounts, mirror, imports, share):
         app.include_router(module.api)

@@ -132,8 +132,12 @@ def serve(
     child = subprocess.Popen([sys.executable, "-m", "media_hub.cli", "worker"]) if worker else None
     host, port = host or settings.host, port or settings.port
     console.print(f"[bold]media-hub[/] at http://{host}:{port}/  (data in {settings.data_dir})")
+    settings.session_secret  # noqa: B018 - made once here, not raced by the web workers
+    # Several web workers import the app themselves (create_app() reads the same environment).
+    app_ = "media_hub.app:create_app" if settings.web_workers > 1 else create_app(settings)
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        uvicorn.run(app_, factory=settings.web_workers > 1, workers=settings.web_workers, host=host, port=port,
+                    log_level="info", access_log=settings.access_log)
     finally:
         if child:
             child.send_signal(signal.SIGTERM)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    web_workers: int = Field(1, ge=1, description="Web server processes `serve` runs (e.g. one per core).")
+    access_log: bool = Field(True, description="Log every request (off behind nginx, which keeps its own).")
     max_upload_bytes: int = Field(8 * 1024**3, description="Largest accepted upload, bytes.")
     worker_concurrency: int = Field(1, ge=1, description="Tasks one worker runs at once (ffmpeg uses every core).")
     job_max_attempts: int = Field(3, ge=1, description="Attempts before a job ends as failed.")

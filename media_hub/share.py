@@ -10,8 +10,8 @@ links (Facebook, Zalo), the embeddable player ``/embed/{slug}`` and oEmbed.
   (501 for other formats), 404 for unknown or unpublished items.
 * Share links: Facebook's ``sharer.php?u=``; Zalo documents only its JavaScript
   share plugin (needs an Official Account id and a third-party script), so the
-  hub links to ``https://sp.zalo.me/share_inline?url=<watch URL>``, the page
-  that plugin opens. On phones the page also offers the system share sheet
+  hub links to ``https://sp.zalo.me/share_inline?url=<watch URL>``, the SDK-free
+  form in wide use (undocumented by Zalo: check it on deployment). On phones the page also offers the system share sheet
   (Web Share API), where the Zalo app appears.
 
 Absolute URLs are built on ``MEDIA_HUB_PUBLIC_BASE_URL``: that is what social

@@ -58,7 +58,7 @@ def test_first_start_creates_an_admin_who_can_sign_in(embedded_hub):
 
     import httpx
 
-    match = re.search(r"user admin, password (\S+)", embedded_hub.log("server"))
+    match = re.search(r"user admin, password (\S+)", (embedded_hub.logs / "server.log").read_text())
     assert match, embedded_hub.log("server")
     with httpx.Client(base_url=embedded_hub.url) as browser:
         token = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/login").text)[1]

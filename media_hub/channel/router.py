@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+import re
 import time
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
@@ -37,24 +39,52 @@ STATE_TTL = 1.0  # seconds a process trusts its copy of a channel's plan version
 # --- live -----------------------------------------------------------------------------------
 
 _state: dict[str, tuple[float, Channel]] = {}
+LIVE_PATH = re.compile(r"/channels/([^/]+)/live(?:/([^/]+))?\.m3u8")
 
 
-def live_channel(request: Request, slug: str) -> Channel:
-    """The channel row, re-read from the database at most once per :data:`STATE_TTL`
-    (so every replica follows a new plan within a second, and the playlist path costs
-    no query per request)."""
+def live_channel(db_url: str, slug: str) -> Channel | None:
+    """The channel row (None: no such channel), re-read from the database at most once
+    per :data:`STATE_TTL` (so every replica follows a new plan within a second, and the
+    playlist path costs no query per request)."""
     now = time.monotonic()
     cached = _state.get(slug)
     if cached and cached[0] > now:
         return cached[1]
-    with session_factory(request.app.state.settings.db_url)() as session:
+    with session_factory(db_url)() as session:
         channel = session.scalar(select(Channel).where(Channel.slug == slug))
         if channel is not None:
             session.expunge(channel)
+    if channel is not None:
+        _state[slug] = (now + STATE_TTL, channel)
+    return channel
+
+
+def _live_or_404(request: Request, slug: str) -> Channel:
+    channel = live_channel(request.app.state.settings.db_url, slug)
     if channel is None:
         raise HTTPException(404, "Không có kênh này.")
-    _state[slug] = (now + STATE_TTL, channel)
     return channel
+
+
+def master_body(channel: Channel) -> tuple[str, int]:
+    """The master playlist and its ``max-age``."""
+    slug = channel.slug
+    urls = {rung: f"/channels/{slug}/live/{rung}.m3u8" for rung in channel.rungs}
+    body = playlists.master_playlist(service.profile(channel), urls, f"/channels/{slug}/live/subtitles.m3u8",
+                                     subtitles_default=True)
+    return body, 300
+
+
+def media_body(store, channel: Channel, rung: str) -> tuple[str, int] | None:
+    """A media playlist and its ``max-age``; None if the channel has no such rung."""
+    if rung not in channel.rungs and rung != "subtitles":
+        return None
+    timeline = service.timeline(store, channel)
+    now = utcnow()
+    body = playlists.media_playlist(timeline, rung, now, target_duration=channel.target_duration,
+                                    window_segments=channel.window_segments, placeholder_uri=PLACEHOLDER_VTT)
+    max_age = max(1, min(channel.target_duration, math.floor(playlists.seconds_until_next_change(timeline, now))))
+    return body, max_age
 
 
 def _playlist(body: str, max_age: int) -> Response:
@@ -64,26 +94,72 @@ def _playlist(body: str, max_age: int) -> Response:
 @pages.get("/channels/{slug}/live.m3u8")
 def live_master(slug: str, request: Request):
     """The channel's master playlist (RFC 8216 §4.3.4): one variant per rung, a subtitle group."""
-    channel = live_channel(request, slug)
-    urls = {rung: f"/channels/{slug}/live/{rung}.m3u8" for rung in channel.rungs}
-    body = playlists.master_playlist(service.profile(channel), urls, f"/channels/{slug}/live/subtitles.m3u8",
-                                     subtitles_default=True)
-    return _playlist(body, 300)
+    return _playlist(*master_body(_live_or_404(request, slug)))
 
 
 @pages.get("/channels/{slug}/live/{rung}.m3u8")
 def live_media(slug: str, rung: str, request: Request):
     """A live media playlist, a pure function of the stored plan and the clock
     (RFC 8216 §6.2.2); cached only until the next segment starts."""
-    channel = live_channel(request, slug)
-    if rung not in channel.rungs and rung != "subtitles":
+    found = media_body(request.app.state.storage, _live_or_404(request, slug), rung)
+    if found is None:
         raise HTTPException(404, "Kênh không có chất lượng này.")
-    timeline = service.timeline(request.app.state.storage, channel)
-    now = utcnow()
-    body = playlists.media_playlist(timeline, rung, now, target_duration=channel.target_duration,
-                                    window_segments=channel.window_segments, placeholder_uri=PLACEHOLDER_VTT)
-    max_age = max(1, min(channel.target_duration, math.floor(playlists.seconds_until_next_change(timeline, now))))
-    return _playlist(body, max_age)
+    return _playlist(*found)
+
+
+class LivePlaylists:
+    """ASGI middleware answering GET and HEAD of the live playlists (the routes above)
+    before FastAPI's stack: they are public, anonymous and polled by every viewer every
+    few seconds, so they skip the session, the ``authenticate`` dependency (a database
+    session per request), routing and the thread pool. Same bodies and ``Cache-Control``
+    as the routes; anything else (an unknown channel or rung, an error) falls through
+    to the app, which answers as before.
+
+    The channel row is refreshed per :data:`STATE_TTL` in a thread, one refresh per slug
+    at a time (concurrent requests wait for it instead of each querying)."""
+
+    def __init__(self, app, settings, store):
+        self.app, self.db_url, self.store = app, settings.db_url, store
+        self._refreshing: dict[str, asyncio.Future] = {}
+
+    async def __call__(self, scope, receive, send):
+        match = LIVE_PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
+        if match is None or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        slug, rung = match[1], match[2]
+        try:
+            cached = _state.get(slug)
+            if cached and cached[0] > time.monotonic():
+                channel = cached[1]
+            else:
+                channel = await self._refresh(slug)
+            found = None if channel is None else master_body(channel) if rung is None else media_body(
+                self.store, channel, rung)
+        except Exception:  # the app answers (and reports) it as it always did
+            found = None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        body, max_age = found
+        data = body.encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-length", str(len(data)).encode()), (b"content-type", PLAYLIST_TYPE.encode()),
+            (b"cache-control", f"public, max-age={max_age}".encode())]})
+        await send({"type": "http.response.body", "body": data})
+
+    async def _refresh(self, slug: str) -> Channel | None:
+        future = self._refreshing.get(slug)
+        if future is None:
+            future = self._refreshing[slug] = asyncio.ensure_future(run_in_threadpool(self._load, slug))
+            future.add_done_callback(lambda _: self._refreshing.pop(slug, None))
+        return await asyncio.shield(future)
+
+    def _load(self, slug: str) -> Channel | None:
+        channel = live_channel(self.db_url, slug)
+        if channel is not None:
+            service.timeline(self.store, channel)  # built (storage reads) here, not on the event loop
+        return channel
 
 
 # --- guide ----------------------------------------------------------------------------------
@@ -176,6 +252,13 @@ class RotationIn(BaseModel):
     weekdays: list[int]  # 0 = Monday
     start_time: str  # HH:MM local
     end_time: str
+
+
+def _back_to_schedule(request: Request, slug: str):
+    """Back to the schedule page the form was on (keeping its ?date=)."""
+    referer = request.headers.get("referer", "")
+    path = referer.split(str(request.base_url).rstrip("/"), 1)[-1] if referer else ""
+    return back(path if path.startswith(f"/channels/{slug}/schedule") else f"/channels/{slug}/schedule")
 
 
 def _channel(session, slug: str) -> Channel:
@@ -384,10 +467,10 @@ def schedule_delete(slug: str, programme_id: int, request: Request, session: Ses
     except service.ScheduleError as exc:
         session.rollback()
         flash(request, str(exc), error=True)
-        return back(f"/channels/{slug}/schedule")
+        return _back_to_schedule(request, slug)
     _commit_schedule(session, store, settings, channel, [])
     flash(request, "Đã gỡ chương trình khỏi lịch.")
-    return back(f"/channels/{slug}/schedule")
+    return _back_to_schedule(request, slug)
 
 
 @pages.post("/channels/{slug}/schedule/autofill")
@@ -419,11 +502,11 @@ async def schedule_rotation(slug: str, request: Request, session: SessionDep, _u
             raise ValueError
     except ValueError:
         flash(request, "Cần tên, ít nhất một ngày và khung giờ dạng HH:MM.", error=True)
-        return back(f"/channels/{slug}/schedule")
+        return _back_to_schedule(request, slug)
     topic = str(form.get("topic_id") or "")
     session.add(Rotation(channel_id=channel.id, name=str(form.get("name")).strip(), weekdays=weekdays,
                          start_time=str(form.get("start_time")), end_time=str(form.get("end_time")),
                          kind=str(form.get("kind") or "") or None, topic_id=int(topic) if topic.isdigit() else None))
     session.commit()
     flash(request, "Đã thêm khung giờ tự động.")
-    return back(f"/channels/{slug}/schedule")
+    return _back_to_schedule(request, slug)

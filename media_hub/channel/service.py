@@ -335,7 +335,7 @@ def autofill(session: Session, channel: Channel, day: date, user_id: int | None,
         if end <= start:
             end += timedelta(days=1)
         stmt = select(MediaItem).where(MediaItem.status == MediaStatus.published, MediaItem.duration.is_not(None))
-        if rotation.kind:
+        if rotation.kind in {k.value for k in MediaKind}:  # otherwise any kind
             stmt = stmt.where(MediaItem.kind == MediaKind(rotation.kind))
         if rotation.topic_id:
             from media_hub.legal.models import Topic

@@ -180,8 +180,10 @@ def _request_sync(session: Session, settings: Settings, item: MediaItem) -> Job 
 
 
 def _pending(row: YouTubeMirror, job: Job | None) -> None:
-    if job is not None and job.state == JobState.retrying and row.retry_at and row.retry_at > utcnow():
-        row.status = MirrorStatus.postponed  # the waiting job still waits for the quota
+    """The row of an item whose sync is asked for: pending, or postponed while the job
+    that will do it waits (its heartbeat holds the time it may run again)."""
+    if job is not None and job.state == JobState.retrying and job.heartbeat_at and job.heartbeat_at > utcnow():
+        row.status, row.retry_at, row.error = MirrorStatus.postponed, job.heartbeat_at, job.error
         return
     row.status, row.error, row.retry_at = MirrorStatus.pending, None, None
 

@@ -456,7 +456,7 @@
       setText(nowTitle, current.title || "—");
       var start = parseTime(current.start);
       var stop = parseTime(current.stop);
-      setText(nowTime, isFinite(start) ? "(" + vnClock(start) + (isFinite(stop) ? "–" + vnClock(stop) : "") + ")" : "");
+      setText(nowTime, !isFinite(start) ? "" : isFinite(stop) ? "(" + vnClock(start) + "–" + vnClock(stop) + ")" : "(từ " + vnClock(start) + ")");
     } else {
       setText(nowTitle, "—");
       setText(nowTime, "");
@@ -540,19 +540,25 @@
       wait = Math.min(REFRESH_MS * Math.pow(2, failures - 1), 120000);
     } else {
       var stop = nowNext && nowNext.now ? parseTime(nowNext.now.stop) : NaN;
-      if (isFinite(stop)) wait = Math.max(1000, Math.min(wait, stop - serverNow() + 1500));
+      if (isFinite(stop)) wait = Math.max(500, Math.min(wait, stop - serverNow() + 500));
     }
     refreshTimer = window.setTimeout(refresh, wait);
   }
 
+  var inflight = null;
+
   function refresh() {
-    refreshTimer = null;
+    if (refreshTimer !== null) {
+      window.clearTimeout(refreshTimer);
+      refreshTimer = null;
+    }
+    if (inflight) return inflight;
     if (document.hidden) {
       scheduleRefresh();
       return Promise.resolve(nowNext);
     }
     var asked = Date.now();
-    return fetch(data.now_url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+    inflight = fetch(data.now_url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
@@ -577,7 +583,12 @@
         failures += 1;
         scheduleRefresh();
         return nowNext;
+      })
+      .then(function (result) {
+        inflight = null;
+        return result;
       });
+    return inflight;
   }
 
   document.addEventListener("visibilitychange", function () {

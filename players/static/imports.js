@@ -42,7 +42,7 @@
   }
 
   function render(imp) {
-    var li = el("li", "imports__item");
+    var li = el("li", "panel imports__item");
     li.setAttribute("data-id", String(imp.id));
     li.setAttribute("data-state", imp.state);
 
