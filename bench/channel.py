@@ -312,7 +312,12 @@ def main() -> None:
         master = wait_for(f"http://127.0.0.1:{hub_port}{master_path}", hub, tmp / "serve.log")
         path = next(line for line in master.decode().splitlines() if line and not line.startswith("#"))
         app_url = f"http://127.0.0.1:{hub_port}{path}"
-        status, headers, body = get(app_url)
+        t1 = time.monotonic()
+        while True:  # a new channel's playlist grows until its window is full: wait for it to slide
+            status, headers, body = get(app_url)
+            if status != 200 or b"#EXT-X-MEDIA-SEQUENCE:0\n" not in body or time.monotonic() - t1 > 120:
+                break
+            time.sleep(0.5)
         assert status == 200 and headers["content-type"] == "application/vnd.apple.mpegurl", (status, headers)
         print(f"hub up in {time.perf_counter() - t0:.1f} s ({args.workers} web worker(s), access log "
               f"{'on' if args.access_log else 'off'}); playlist {path}: {len(body)} bytes, "

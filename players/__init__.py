@@ -87,6 +87,8 @@ JOB_TASK_LABELS: dict[str, str] = {
     "transcode": "Chuyển mã",
     "transcribe": "Nhận dạng giọng nói",
     "burn_in": "Gắn phụ đề vào hình",
+    "mirror": "Đăng lên YouTube",
+    "conform": "Tạo bản dựng cho kênh",
     "broadcast": "Tạo bản phát thanh (MP3)",
 }
 

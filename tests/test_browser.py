@@ -120,3 +120,31 @@ def test_viewer_sees_a_vietnamese_cue_on_the_playing_video(embedded_hub, new_pag
     page.wait_for_function("window.hubSubtitles && window.hubSubtitles.activeCueText().length > 0", timeout=30_000)
     assert page.evaluate("window.hubSubtitles.activeCueText()") == "Người điều khiển xe phải đội mũ bảo hiểm"
     assert page.eval_on_selector_all("#subtitles option", "els => els.map(e => e.textContent.trim())")[1] == "Tiếng Việt"
+
+
+def test_channel_page_keeps_playing_across_a_programme_boundary(embedded_hub, new_page, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    hub = embedded_hub
+    item = hub.wait(hub.upload(mf.make_video(tmp_path / "p.mp4", width=1280, height=720, duration=8),
+                               title="Chương trình trên kênh").json()["id"])
+    hub.publish(item["id"])
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=12)
+    res = hub.client("editor").post("/api/v1/channels/phap-luat/programmes",
+                                    json={"item_id": item["id"], "start": start.isoformat()})
+    assert res.status_code == 201, res.text
+
+    page = new_page()
+    page.goto(f"{hub.url}/channels/phap-luat")
+    page.wait_for_function("window.hubPlayer && window.hubPlayer.levels.length === 3", timeout=30_000)
+    page.evaluate("document.getElementById('player').muted = true; document.getElementById('player').play()")
+    page.wait_for_function("document.getElementById('player').currentTime > 1", timeout=30_000)
+    before = page.evaluate("document.getElementById('player').currentTime")
+    # Filler → programme → filler: the playhead (PROGRAM-DATE-TIME of the frame on screen)
+    # passes the end of the programme without the player stopping.
+    end_ms = int((start + timedelta(seconds=12)).timestamp() * 1000)
+    page.wait_for_function(f"window.hubChannel.playingDate() && window.hubChannel.playingDate().getTime() > {end_ms}",
+                           timeout=90_000)
+    after = page.evaluate("document.getElementById('player').currentTime")
+    assert after - before > 15 and page.evaluate("document.getElementById('player').paused") is False
+    assert page.inner_text("#player-error").strip() == ""

@@ -193,6 +193,13 @@ def test_who_may_import_and_see_imports(hub, site, first):
         assert page.status_code == 200 and "Nhập video từ địa chỉ web" in page.text and site.base in page.text
         assert reviewer.get("/imports").status_code == 403
         assert editor.post("/api/v1/imports", json={"url": site.base + "/y.mp4", "kind": "phim"}).status_code == 422
+        # The page's form works without JavaScript too.
+        res = editor.post("/imports", data={"url": site.base + "/khong-co.mp4", "kind": "radio"}, follow_redirects=False)
+        assert res.status_code == 303 and res.headers["location"] == "/imports"
+        latest = editor.get("/api/v1/imports").json()["imports"][0]
+        assert latest["url"] == site.base + "/khong-co.mp4" and latest["kind"] == "radio"
+    failed = wait_import(hub, latest["id"])
+    assert failed["state"] == "failed" and "404" in failed["error"]
 
 
 # -- in-process: the stale-import sweep --------------------------------------------------------

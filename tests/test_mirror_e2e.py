@@ -187,6 +187,13 @@ def test_unpublish_makes_private_and_republish_public_without_second_upload(hub,
     assert fake.count("POST", "/upload/youtube/v3/videos") == uploads  # no second upload
     assert len(sessions_titled(fake, TITLE)) == 1 and len(fake.videos) >= 1
 
+    with hub.client("editor") as editor, hub.client("reviewer") as reviewer:
+        assert editor.post(f"/api/v1/media/{published['id']}/mirror").status_code == 403
+        res = reviewer.post(f"/api/v1/media/{published['id']}/mirror")  # "sync now": nothing changed
+        assert res.status_code == 202 and res.json()["status"] == "pending"
+    wait_mirror(hub, published["id"], "mirrored")
+    assert fake.count("POST", "/upload/youtube/v3/videos") == uploads
+
 
 def test_connection_dropped_mid_upload_resumes_and_makes_one_video(hub, fake, clips):
     title = "Tình huống: Nhường đường cho xe cứu thương"

@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 
 from subtitles import (
-    AsrSettings, NoAudio, Transcript, prepare_default_model, segment, to_srt, to_webvtt,
+    AsrError, AsrSettings, NoAudio, Transcript, prepare_default_model, segment, to_srt, to_webvtt,
     transcribe,
 )
 from subtitles import asr as asr_module
 from subtitles._text import fold
 from subtitles.asr import BASE_MODEL_FILES, Segment, Word, collapse_loops, hotwords, is_blocklisted
 from subtitles.formats import read_subtitles
-from tests.media_factory import make_video
+from tests.media_factory import make_hls_playlist, make_text, make_video
 from tests.speech_factory import (
     LEGAL_CONTEXT, LEGAL_SENTENCES, RATE, Built, build, convert, read_wav, silence, tones,
     write_wav,
@@ -128,6 +128,15 @@ def test_legal_sentences_with_context_hotwords(legal, asr, legal_transcript):
     assert key_recall(t.text) >= key_recall(legal_transcript.text) - 0.05
 
 
+def test_batched_pipeline_option(legal, asr):
+    """``batched=True`` (faster on CPU, see bench/asr.py): same contract."""
+    t = transcribe(legal.path, dataclasses.replace(asr, batched=True))
+    assert key_recall(t.text) >= 0.45, t.text
+    starts = [w.start for w in t.words]
+    assert starts == sorted(starts) and t.words[-1].end <= legal.speech[-1][1] + 0.5
+    check_cues(segment(t.words, duration=t.duration), duration=t.duration, words=t.words)
+
+
 def test_progress_reports(legal, asr):
     seen: list[tuple[float, float]] = []
     transcribe(legal.path, dataclasses.replace(asr, beam_size=1),
@@ -188,6 +197,15 @@ def test_video_without_audio_is_noaudio(speech_dir, asr):
     with pytest.raises(NoAudio) as exc:
         transcribe(path, asr)
     assert "âm thanh" in str(exc.value)
+
+
+@pytest.mark.parametrize("make", [make_text, make_hls_playlist])
+def test_not_media_is_asr_error(make, speech_dir, asr):
+    """Text, and an HLS playlist disguised as .mp4 (never followed: whitelists)."""
+    path = make(speech_dir / f"{make.__name__}.mp4")
+    with pytest.raises(AsrError) as exc:
+        transcribe(path, asr)
+    assert not isinstance(exc.value, NoAudio) and "tệp" in str(exc.value).lower()
 
 
 def test_video_with_speech(speech_dir, asr):

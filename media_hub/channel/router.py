@@ -20,7 +20,7 @@ from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser, require
 from media_hub.channel import guide, playlists, service
 from media_hub.channel.models import Channel, ChannelProgramme, ChannelRendition, RenditionStatus, Rotation
-from media_hub.channel.timeline import ChannelError, to_us
+from media_hub.channel.timeline import US, ChannelError, to_us
 from media_hub.db import session_factory, utcnow
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library.models import Job, JobState, MediaItem, MediaStatus
@@ -66,28 +66,43 @@ def _live_or_404(request: Request, slug: str) -> Channel:
     return channel
 
 
-def master_body(channel: Channel) -> tuple[str, int]:
+def master_body(channel: Channel) -> tuple[bytes, int]:
     """The master playlist and its ``max-age``."""
     slug = channel.slug
     urls = {rung: f"/channels/{slug}/live/{rung}.m3u8" for rung in channel.rungs}
     body = playlists.master_playlist(service.profile(channel), urls, f"/channels/{slug}/live/subtitles.m3u8",
                                      subtitles_default=True)
-    return body, 300
+    return body.encode(), 300
 
 
-def media_body(store, channel: Channel, rung: str) -> tuple[str, int] | None:
-    """A media playlist and its ``max-age``; None if the channel has no such rung."""
+_bodies: dict[tuple[int, str], tuple[tuple[int, int, int], int, int, bytes]] = {}
+
+
+def media_body(store, channel: Channel, rung: str) -> tuple[bytes, int] | None:
+    """A media playlist and its ``max-age``; None if the channel has no such rung.
+
+    The playlist only changes when a segment starts: it is rendered once per segment
+    and rung (and plan), then served as is until the next segment's start."""
     if rung not in channel.rungs and rung != "subtitles":
         return None
-    timeline = service.timeline(store, channel)
     now = utcnow()
-    body = playlists.media_playlist(timeline, rung, now, target_duration=channel.target_duration,
-                                    window_segments=channel.window_segments, placeholder_uri=PLACEHOLDER_VTT)
-    max_age = max(1, min(channel.target_duration, math.floor(playlists.seconds_until_next_change(timeline, now))))
+    t = to_us(now)
+    plan = (channel.plan_version, channel.target_duration, channel.window_segments)
+    cached = _bodies.get((channel.id, rung))
+    if cached is not None and cached[0] == plan and cached[1] <= t < cached[2]:
+        body, until = cached[3], cached[2]
+    else:
+        timeline = service.timeline(store, channel)
+        body = playlists.media_playlist(timeline, rung, now, target_duration=channel.target_duration,
+                                        window_segments=channel.window_segments,
+                                        placeholder_uri=PLACEHOLDER_VTT).encode()
+        until = t + round(playlists.seconds_until_next_change(timeline, now) * US)  # the next segment's start
+        _bodies[(channel.id, rung)] = (plan, t, until, body)
+    max_age = max(1, min(channel.target_duration, math.floor((until - t) / US)))
     return body, max_age
 
 
-def _playlist(body: str, max_age: int) -> Response:
+def _playlist(body: bytes, max_age: int) -> Response:
     return Response(body, media_type=PLAYLIST_TYPE, headers={"Cache-Control": f"public, max-age={max_age}"})
 
 
@@ -141,8 +156,7 @@ class LivePlaylists:
         if found is None:
             await self.app(scope, receive, send)
             return
-        body, max_age = found
-        data = body.encode()
+        data, max_age = found
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-length", str(len(data)).encode()), (b"content-type", PLAYLIST_TYPE.encode()),
             (b"cache-control", f"public, max-age={max_age}".encode())]})

@@ -366,7 +366,12 @@ def sync(run: Attempt) -> Record:
     client = YouTubeClient(mirror_config(settings), lambda units, method: spend(settings, units, method))
     try:
         if not snap.published:
-            action = client.unpublish(state.video_id)
+            try:
+                action = client.unpublish(state.video_id)
+            except MirrorFailed as exc:
+                if exc.status != 404:
+                    raise
+                action = "delete"  # already gone from YouTube: nothing left to take down
             if action == "delete":
                 state = MirrorState()
             else:
