@@ -115,15 +115,21 @@ def _read_hls_js_version() -> str:
 HLS_JS_VERSION = _read_hls_js_version()
 
 
+def _finite_number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (for None, booleans, non-numbers, NaN and infinities)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def format_duration(seconds: Any) -> str:
     """Format a length in seconds as ``m:ss`` or ``h:mm:ss``; ``""`` if unknown."""
-    if seconds is None or isinstance(seconds, bool):
-        return ""
-    try:
-        value = float(seconds)
-    except (TypeError, ValueError):
-        return ""
-    if not math.isfinite(value):
+    value = _finite_number(seconds)
+    if value is None:
         return ""
     total = max(0, int(round(value)))
     hours, rest = divmod(total, 3600)
@@ -145,13 +151,8 @@ def format_cue_time(seconds: Any) -> str:
     """A subtitle time as ``m:ss.mmm`` (``h:mm:ss.mmm`` from one hour); ``""`` if unknown.
 
     The subtitle editor parses the same format back (subtitles.js ``parseTime``)."""
-    if seconds is None or isinstance(seconds, bool):
-        return ""
-    try:
-        value = float(seconds)
-    except (TypeError, ValueError):
-        return ""
-    if not math.isfinite(value):
+    value = _finite_number(seconds)
+    if value is None:
         return ""
     millis = max(0, int(round(value * 1000)))
     total, ms = divmod(millis, 1000)
@@ -217,13 +218,8 @@ FAILED_DEFAULT_MESSAGE = "Xử lý tệp không thành công."
 
 def progress_percent(progress: Any) -> int | None:
     """Turn a 0..1 progress fraction into a whole percentage (0..100), or None if unknown."""
-    if progress is None or isinstance(progress, bool):
-        return None
-    try:
-        value = float(progress)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(value):
+    value = _finite_number(progress)
+    if value is None:
         return None
     return int(min(1.0, max(0.0, value)) * 100)
 

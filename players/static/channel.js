@@ -5,7 +5,7 @@
  * Globals:
  *   window.hubPlayer    the hls.js instance (null with native HLS); never destroyed or recreated:
  *                       programme boundaries are discontinuities that hls.js plays through.
- *   window.hubSubtitles {activeCueText(), select(index)} as on the watch page.
+ *   window.hubSubtitles {activeCueText(), select(index)} as on the watch page (hub.player, player.js).
  *   window.hubChannel   {video, nowNext, onAirEntry(), refresh(), playingDate(), serverNow()}.
  */
 (function () {
@@ -19,16 +19,10 @@
   var TICK_MS = 1000;
   var VN_OFFSET_MS = 7 * 3600 * 1000; /* Asia/Ho_Chi_Minh: UTC+7, no daylight saving time */
   var FAIL_MESSAGE = "Mất kết nối tới kênh. Đang thử kết nối lại…";
-  var LANGUAGE_NAMES = { vi: "Tiếng Việt" };
-  var PREFERRED_LANGUAGE = "vi";
 
   var video = document.getElementById("player");
   var playerError = document.getElementById("player-error");
   var unmuteButton = document.getElementById("unmute");
-  var qualityBox = document.getElementById("quality-box");
-  var qualitySelect = document.getElementById("quality");
-  var subtitlesBox = document.getElementById("subtitles-box");
-  var subtitlesSelect = document.getElementById("subtitles");
   var guideList = document.getElementById("guide");
 
   window.hubPlayer = null;
@@ -60,9 +54,7 @@
   /* ---------- Player messages ---------- */
 
   function showPlayerError(message) {
-    if (!playerError) return;
-    playerError.textContent = message;
-    playerError.hidden = false;
+    hub.player.showError(playerError, message);
   }
 
   function clearPlayerError() {
@@ -94,229 +86,9 @@
     if (result && typeof result.catch === "function") result.catch(function () {});
   }
 
-  /* ---------- Quality menu ---------- */
+  /* ---------- Quality and subtitle menus (subtitles on by default when the stream has them) ---------- */
 
-  function levelLabel(level, sameHeightCount) {
-    var kbps = level.bitrate ? Math.round(level.bitrate / 1000) : 0;
-    if (!level.height) return kbps ? kbps + " kbps" : level.name || "";
-    var label = level.height + "p";
-    if (sameHeightCount > 1 && kbps) label += " (" + kbps + " kbps)";
-    return label;
-  }
-
-  function buildQualityMenu(hls) {
-    var levels = hls.levels || [];
-    if (!qualitySelect || !qualityBox || levels.length < 2) return;
-    var heightCounts = {};
-    levels.forEach(function (level) {
-      heightCounts[level.height] = (heightCounts[level.height] || 0) + 1;
-    });
-    var order = levels.map(function (level, index) {
-      return { level: level, index: index };
-    });
-    order.sort(function (a, b) {
-      return (b.level.height || 0) - (a.level.height || 0) || (b.level.bitrate || 0) - (a.level.bitrate || 0);
-    });
-    while (qualitySelect.options.length > 1) qualitySelect.remove(1);
-    order.forEach(function (entry) {
-      var option = document.createElement("option");
-      option.value = String(entry.index);
-      option.textContent = levelLabel(entry.level, heightCounts[entry.level.height]);
-      qualitySelect.appendChild(option);
-    });
-    qualitySelect.value = hls.autoLevelEnabled ? "-1" : String(hls.currentLevel);
-    qualityBox.hidden = false;
-  }
-
-  function updateAutoLabel(hls, levelIndex) {
-    if (!qualitySelect) return;
-    var level = hls.levels && hls.levels[levelIndex];
-    qualitySelect.options[0].textContent = hls.autoLevelEnabled && level ? "Tự động (" + levelLabel(level, 1) + ")" : "Tự động";
-  }
-
-  /* ---------- Subtitles (on by default when the stream has them) ---------- */
-
-  function isVietnamese(lang) {
-    return String(lang || "").toLowerCase().split("-")[0] === PREFERRED_LANGUAGE;
-  }
-
-  function subtitleLabel(name, lang) {
-    var key = String(lang || "").toLowerCase().split("-")[0];
-    return name || LANGUAGE_NAMES[key] || lang || "Phụ đề";
-  }
-
-  /* The track to show by default: the first Vietnamese one, else the first one. */
-  function preferredIndex(langs) {
-    var preferred = -1;
-    langs.forEach(function (lang, index) {
-      if (preferred === -1 && isVietnamese(lang)) preferred = index;
-    });
-    return preferred === -1 && langs.length ? 0 : preferred;
-  }
-
-  function fillSubtitleMenu(entries, selected) {
-    if (!subtitlesSelect || !subtitlesBox) return;
-    while (subtitlesSelect.options.length > 1) subtitlesSelect.remove(1);
-    entries.forEach(function (entry) {
-      var option = document.createElement("option");
-      option.value = String(entry.value);
-      option.textContent = entry.label;
-      subtitlesSelect.appendChild(option);
-    });
-    subtitlesSelect.value = String(selected);
-    subtitlesBox.hidden = entries.length === 0;
-  }
-
-  function showSubtitleChoice(value) {
-    if (subtitlesSelect && subtitlesSelect.value !== String(value)) subtitlesSelect.value = String(value);
-  }
-
-  function setupHlsSubtitles(Hls, hls) {
-    var chosenByViewer = false;
-
-    function shownIndex() {
-      return hls.subtitleDisplay && hls.subtitleTrack > -1 ? hls.subtitleTrack : -1;
-    }
-
-    function build() {
-      var tracks = hls.subtitleTracks || [];
-      if (!chosenByViewer && tracks.length) {
-        var preferred = preferredIndex(tracks.map(function (t) {
-          return t.lang;
-        }));
-        hls.subtitleDisplay = true;
-        if (hls.subtitleTrack !== preferred) hls.subtitleTrack = preferred;
-      }
-      fillSubtitleMenu(
-        tracks.map(function (t, index) {
-          return { value: index, label: subtitleLabel(t.name, t.lang) };
-        }),
-        shownIndex()
-      );
-    }
-
-    hls.on(Hls.Events.MANIFEST_PARSED, build);
-    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, build);
-    hls.on(Hls.Events.SUBTITLE_TRACK_SWITCH, function () {
-      showSubtitleChoice(shownIndex());
-    });
-    if (video.textTracks && video.textTracks.addEventListener) {
-      video.textTracks.addEventListener("change", function () {
-        window.setTimeout(function () {
-          showSubtitleChoice(shownIndex());
-        }, 0);
-      });
-    }
-    function choose(index) {
-      if (index < 0) {
-        hls.subtitleDisplay = false;
-        hls.subtitleTrack = -1;
-      } else {
-        hls.subtitleDisplay = true;
-        hls.subtitleTrack = index;
-      }
-    }
-    if (subtitlesSelect) {
-      subtitlesSelect.addEventListener("change", function () {
-        chosenByViewer = true;
-        choose(parseInt(subtitlesSelect.value, 10));
-      });
-    }
-    return {
-      select: function (index) {
-        chosenByViewer = true;
-        showSubtitleChoice(index);
-        choose(index);
-      },
-    };
-  }
-
-  /* Native HLS (Safari): subtitle renditions appear in video.textTracks by themselves. */
-  function setupNativeSubtitles() {
-    var textTracks = video.textTracks;
-    if (!textTracks) return null;
-    var chosenByViewer = false;
-
-    function subtitleTracks() {
-      var out = [];
-      for (var i = 0; i < textTracks.length; i += 1) {
-        var t = textTracks[i];
-        if (t.kind === "subtitles" || t.kind === "captions") out.push(t);
-      }
-      return out;
-    }
-
-    function shownIndex() {
-      var shown = -1;
-      subtitleTracks().forEach(function (t, index) {
-        if (shown === -1 && t.mode === "showing") shown = index;
-      });
-      return shown;
-    }
-
-    function choose(index) {
-      subtitleTracks().forEach(function (t, i) {
-        t.mode = i === index ? "showing" : "disabled";
-      });
-    }
-
-    function build() {
-      var tracks = subtitleTracks();
-      if (!chosenByViewer && tracks.length) {
-        choose(preferredIndex(tracks.map(function (t) {
-          return t.language;
-        })));
-      }
-      fillSubtitleMenu(
-        tracks.map(function (t, index) {
-          return { value: index, label: subtitleLabel(t.label, t.language) };
-        }),
-        shownIndex()
-      );
-    }
-
-    if (textTracks.addEventListener) {
-      textTracks.addEventListener("addtrack", build);
-      textTracks.addEventListener("removetrack", build);
-      textTracks.addEventListener("change", function () {
-        showSubtitleChoice(shownIndex());
-      });
-    }
-    if (subtitlesSelect) {
-      subtitlesSelect.addEventListener("change", function () {
-        chosenByViewer = true;
-        choose(parseInt(subtitlesSelect.value, 10));
-      });
-    }
-    build();
-    return {
-      select: function (index) {
-        chosenByViewer = true;
-        showSubtitleChoice(index);
-        choose(index);
-      },
-    };
-  }
-
-  function activeCueText() {
-    if (!video || !video.textTracks) return "";
-    var texts = [];
-    for (var i = 0; i < video.textTracks.length; i += 1) {
-      var t = video.textTracks[i];
-      if (t.mode !== "showing" || !t.activeCues) continue;
-      for (var j = 0; j < t.activeCues.length; j += 1) texts.push(t.activeCues[j].text);
-    }
-    return texts.join("\n");
-  }
-
-  var subtitleControl = null;
-  window.hubSubtitles = {
-    activeCueText: activeCueText,
-    /* Choose a subtitle track by its index in the menu (-1 turns subtitles off). */
-    select: function (index) {
-      if (subtitleControl) subtitleControl.select(index);
-    },
-  };
+  var controls = hub.player.toolbar(video, { anyTrack: true });
 
   /* ---------- Live playback ---------- */
 
@@ -327,7 +99,7 @@
       renderTextTracksNatively: true,
     });
     window.hubPlayer = hls;
-    subtitleControl = setupHlsSubtitles(Hls, hls);
+    controls.attachHls(Hls, hls);
 
     /* Recovery never destroys the instance: the same hls.js keeps the same <video>. */
     var networkFailures = 0;
@@ -361,13 +133,7 @@
       hls.recoverMediaError();
     }
 
-    hls.on(Hls.Events.MANIFEST_PARSED, function () {
-      buildQualityMenu(hls);
-      tryPlay();
-    });
-    hls.on(Hls.Events.LEVEL_SWITCHED, function (event, info) {
-      updateAutoLabel(hls, info.level);
-    });
+    hls.on(Hls.Events.MANIFEST_PARSED, tryPlay);
     hls.on(Hls.Events.FRAG_BUFFERED, function () {
       if (networkFailures) {
         networkFailures = 0;
@@ -386,12 +152,6 @@
       }
     });
 
-    if (qualitySelect) {
-      qualitySelect.addEventListener("change", function () {
-        hls.currentLevel = parseInt(qualitySelect.value, 10); /* -1: adaptive */
-      });
-    }
-
     hls.attachMedia(video);
     hls.loadSource(url);
   }
@@ -401,7 +161,7 @@
     if (Hls && Hls.isSupported()) {
       startHls(Hls, data.master_url);
     } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
-      subtitleControl = setupNativeSubtitles();
+      controls.attachNative();
       video.src = data.master_url;
       video.addEventListener("loadedmetadata", tryPlay);
       video.addEventListener("error", function () {

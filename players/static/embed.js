@@ -1,10 +1,12 @@
 /*
  * Embedded player (/embed/{slug}): HLS through hls.js (or natively on Safari), Vietnamese
  * subtitles shown when the item has reviewed ones. window.hubPlayer is the hls.js instance.
+ * Needs player.js (hub.player) loaded first.
  */
 (function () {
   "use strict";
 
+  var player = window.hub.player;
   var node = document.getElementById("embed-data");
   var video = document.getElementById("player");
   var box = document.getElementById("embed");
@@ -15,8 +17,7 @@
   window.hubPlayer = null;
 
   function fail(message) {
-    errorBox.textContent = message;
-    errorBox.hidden = false;
+    player.showError(errorBox, message);
   }
 
   video.addEventListener("playing", function () {
@@ -43,7 +44,7 @@
     hls.on(Hls.Events.MANIFEST_PARSED, function () {
       var tracks = hls.subtitleTracks || [];
       for (var i = 0; i < tracks.length; i += 1) {
-        if (String(tracks[i].lang || "").toLowerCase().split("-")[0] === "vi") {
+        if (player.isVietnamese(tracks[i].lang)) {
           hls.subtitleDisplay = true;
           hls.subtitleTrack = i;
           break;

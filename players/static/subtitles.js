@@ -721,9 +721,7 @@
   /* ---------- Player ---------- */
 
   function showPlayerError(message) {
-    if (!playerError) return;
-    playerError.textContent = message;
-    playerError.hidden = false;
+    hub.player.showError(playerError, message);
   }
 
   function startPlayer() {
@@ -755,19 +753,8 @@
         syncTrack();
       });
       hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, quiet);
-      var networkRetries = 0;
-      var mediaRetries = 0;
-      hls.on(Hls.Events.ERROR, function (event, info) {
-        if (!info.fatal) return;
-        if (info.type === Hls.ErrorTypes.NETWORK_ERROR && networkRetries < 3 && !/^manifest/i.test(String(info.details || ""))) {
-          networkRetries += 1;
-          hls.startLoad();
-        } else if (info.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRetries < 2) {
-          mediaRetries += 1;
-          hls.recoverMediaError();
-        } else {
-          showPlayerError(failMessage);
-        }
+      hub.player.recover(Hls, hls, function () {
+        showPlayerError(failMessage);
       });
       hls.attachMedia(video);
       hls.loadSource(data.master_url);
