@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from http import HTTPStatus
 
 from fastapi import Depends, FastAPI, Request
@@ -99,4 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def validation_error(_request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": VALIDATION_MESSAGE, "errors": exc.errors()}, 422)
 
+    # The ~200k objects of imports and start-up live as long as the process: kept out of the
+    # collector, a full collection no longer walks them all (a 100-250 ms pause of every
+    # request in flight, measured under load by bench/channel.py).
+    gc.collect()
+    gc.freeze()
     return app

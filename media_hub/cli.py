@@ -102,6 +102,14 @@ def _first_admin(settings) -> None:
     console.rule()
 
 
+def _die_with_parent() -> None:
+    """In the embedded worker (before exec): get SIGTERM when ``serve`` dies, however it
+    dies (uvicorn re-raises SIGTERM after its shutdown, so no ``finally`` runs)."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _default_channel(settings) -> None:
     """Make sure the default channel exists, with its station ident and a plan."""
     from media_hub import db
@@ -129,7 +137,7 @@ def serve(
     db.upgrade(settings.db_url)
     _first_admin(settings)
     _default_channel(settings)
-    child = subprocess.Popen([sys.executable, "-m", "media_hub.cli", "worker"]) if worker else None
+    child = subprocess.Popen([sys.executable, "-m", "media_hub.cli", "worker"], preexec_fn=_die_with_parent) if worker else None
     host, port = host or settings.host, port or settings.port
     console.print(f"[bold]media-hub[/] at http://{host}:{port}/  (data in {settings.data_dir})")
     settings.session_secret  # noqa: B018 - made once here, not raced by the web workers
@@ -236,15 +244,15 @@ def ingest(
             err.print(f"[red]Xử lý thất bại:[/] {item.error}")
             raise typer.Exit(1)
         console.print(f"Xem tại: {settings.public_base_url.rstrip('/')}/v/{item.slug}")
-        table = Table("rendition", "size (px)", "peak kbit/s", box=None)
+        table = Table("bản dựng", "kích thước (px)", "tốc độ đỉnh (kbit/s)", box=None)
         for r in item.renditions:
             table.add_row(r.name, f"{r.width}×{r.height}" if r.width else "audio", f"{r.bandwidth / 1000:.0f}")
         console.print(table)
         # Keys on lines of their own, never cut by the terminal's width.
-        print(f"Storage: {settings.blob_url}")
-        print(f"Master playlist: {item.master_key}")
+        print(f"Kho lưu trữ: {settings.blob_url}")
+        print(f"Danh sách phát chính (master playlist): {item.master_key}")
         for r in item.renditions:
-            print(f"Media playlist {r.name}: {r.playlist_key}")
+            print(f"Danh sách phát {r.name}: {r.playlist_key}")
 
 
 if __name__ == "__main__":

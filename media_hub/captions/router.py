@@ -21,6 +21,7 @@ from media_hub.library.router import NOT_FOUND, viewable
 from media_hub.library.schemas import ItemOut, JobOut
 from media_hub.mirror import service as mirroring
 from media_hub.policy import Action, can
+from media_hub.review import service as workflow
 from media_hub.web import back, flash, render
 from subtitles.cues import Cue
 from subtitles.formats import SubtitleFormatError, read_subtitles, to_srt, to_text, to_webvtt
@@ -124,6 +125,7 @@ def get_subtitles(item_id: int, language: str, session: SessionDep, user: Curren
 
 def _save(session, store, item: MediaItem, user: User, language: str, cues: list[Cue]) -> SubtitleTrack:
     track, _ = service.save_revision(session, item, language, cues, CueSource.editor, user)
+    workflow.record(item, "subtitles", item.status, user, f"Bản {track.revision} ({len(cues)} câu)")
     service.publish_hls(store, item)
     session.commit()
     return track
@@ -164,6 +166,7 @@ def mark_reviewed(item_id: int, language: str, session: SessionDep, store: Stora
     if track is None or track.current is None:
         raise HTTPException(404, "Nội dung này chưa có phụ đề bằng ngôn ngữ này.")
     service.mark_reviewed(item, track)
+    workflow.record(item, "subtitles_reviewed", item.status, user, f"Bản {track.revision}")
     service.publish_hls(store, item)
     session.commit()
     if item.status == MediaStatus.published:

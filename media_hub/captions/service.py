@@ -13,10 +13,11 @@ from media_hub.captions.models import CueSource, SubtitleRevision, SubtitleTrack
 from media_hub.legal.service import search_text
 from media_hub.library.models import MediaItem
 from storage import Storage
-from subtitles.cues import Cue
+from subtitles.cues import Cue, CueLimits
 from subtitles.formats import hls_subtitle_playlist, hls_webvtt_segments, to_text
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt"}
+LIMITS = CueLimits()  # what viewers can read: the same limits the segmenter keeps
 SUBTITLE_GROUP = "subs"
 PLAYLIST_CACHE = "public, max-age=60"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
@@ -55,6 +56,10 @@ def validate(cues: list[Cue], duration: float | None) -> list[Cue]:
             problems.append(f"câu {n}: kết thúc sau khi video đã hết ({duration:.3f} s)")
         if out and c.start < out[-1].end:
             problems.append(f"câu {n}: trùng thời gian với câu {n - 1}")
+        lines = text.split("\n")
+        if len(lines) > LIMITS.max_lines or any(len(line) > LIMITS.max_line_chars for line in lines):
+            problems.append(f"câu {n}: tối đa {LIMITS.max_lines} dòng, mỗi dòng không quá "
+                            f"{LIMITS.max_line_chars} ký tự")
         out.append(Cue(round(c.start, 3), round(c.end, 3), text))
     if problems:
         raise ValueError("Phụ đề chưa hợp lệ: " + "; ".join(problems[:10]) + ".")

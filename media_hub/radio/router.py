@@ -167,6 +167,11 @@ def create_programme(body: ProgrammeIn, session: SessionDep, _user: User = Depen
     return programme
 
 
+def _public_transcript(item: MediaItem) -> str:
+    """Only reviewed subtitles are public (see media_hub/captions)."""
+    return item.transcript if any(t.language == "vi" and t.reviewed_revision for t in item.subtitle_tracks) else ""
+
+
 @pages.get("/radio", response_class=HTMLResponse)
 def radio_page(request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser,
                topic: str | None = None, document: str | None = None, since: str | None = None,
@@ -183,7 +188,7 @@ def radio_page(request: Request, session: SessionDep, settings: SettingsDep, use
     key = user.feed_key if user else None
     base = settings.public_base_url.rstrip("/")
     return render(request, "radio.html", {
-        "items": [_radio_out(i).model_dump(mode="json") | {"transcript": i.transcript} for i in items],
+        "items": [_radio_out(i).model_dump(mode="json") | {"transcript": _public_transcript(i)} for i in items],
         "topics": [{"slug": t.slug, "name": t.name} for t in legal.list_topics(session)],
         "documents": [{"id": d.id, "label": f"{d.doc_type} số {d.number}: {d.title}"} for d in legal.list_documents(session)],
         "filters": {"topic": topic or "", "document": document or "", "since": since or "", "until": until or ""},

@@ -170,8 +170,8 @@ def feed(items: list[MediaItem], *, title: str, self_url: str, site_url: str, pu
     fg = FeedGenerator()
     fg.load_extension("podcast")
     fg.title(title)
-    fg.link(href=site_url, rel="alternate")
     fg.link(href=self_url, rel="self")
+    fg.link(href=site_url, rel="alternate")  # RSS <link>: the last alternate link
     fg.description(description)
     fg.language("vi")
     fg.author({"name": publisher})
@@ -198,8 +198,11 @@ def feed(items: list[MediaItem], *, title: str, self_url: str, site_url: str, pu
 
 @lru_cache(maxsize=1)
 def _units() -> dict[int, tuple[str, str]]:
-    provinces = {int(p.code): p.name for p in Province.iter_all()}
-    return {int(w.code): (w.name, provinces[int(w.province_code)]) for w in Ward.iter_all()}
+    def clean(name: str) -> str:
+        return " ".join(name.split())  # the data has a few double spaces
+
+    provinces = {int(p.code): clean(p.name) for p in Province.iter_all()}
+    return {int(w.code): (clean(w.name), provinces[int(w.province_code)]) for w in Ward.iter_all()}
 
 
 def communes(province_code: int | None = None) -> list[tuple[int, str]]:

@@ -29,6 +29,8 @@ ACTION_LABELS = {
     "reject": "Trả lại",
     "unpublish": "Gỡ xuất bản",
     "edit": "Sửa thông tin",
+    "subtitles": "Sửa phụ đề",
+    "subtitles_reviewed": "Duyệt phụ đề",
 }
 
 

@@ -35,6 +35,14 @@
     return Date.now() + clockSkewMs;
   }
 
+  /* What the viewer sees is a few segments behind the live edge: label now/next and the
+     guide by the time of the frame on screen (EXT-X-PROGRAM-DATE-TIME) when known. */
+  function viewerNow() {
+    var hls = window.hubPlayer;
+    var shown = hls && hls.playingDate ? hls.playingDate.getTime() : NaN;
+    return isFinite(shown) ? shown : serverNow();
+  }
+
   function parseTime(iso) {
     if (!iso) return NaN;
     return Date.parse(iso);
@@ -197,7 +205,7 @@
     var current = nowNext && nowNext.now;
     var following = nowNext && nowNext.next;
     var stop = current ? parseTime(current.stop) : NaN;
-    var t = serverNow();
+    var t = viewerNow();
     if (!isFinite(stop) || t < stop) return { now: current, next: following };
     var index = -1;
     guideEntries.forEach(function (li, i) {
@@ -250,7 +258,7 @@
       return;
     }
     nowProgress.hidden = false;
-    nowProgress.value = Math.min(1, Math.max(0, (serverNow() - start) / (stop - start)));
+    nowProgress.value = Math.min(1, Math.max(0, (viewerNow() - start) / (stop - start)));
   }
 
   /* ---------- Guide highlight ---------- */
@@ -270,7 +278,7 @@
   }
 
   function highlightGuide(scroll) {
-    var t = serverNow();
+    var t = viewerNow();
     var found = null;
     guideEntries.forEach(function (li) {
       var airing = li.__start <= t && t < li.__stop;
