@@ -47,25 +47,9 @@ from subtitles import AsrSettings, asr, segment, transcribe  # noqa: E402
 from subtitles._text import fold  # noqa: E402
 from tests.speech_factory import LEGAL_SENTENCES, build  # noqa: E402
 
+from machine import busy_seconds, wait_idle
+
 TARGET_RTF = 8.0  # issue: >= 8x real time end to end, default model, this machine
-
-
-def _busy_seconds() -> float:
-    """CPU seconds spent non-idle by the whole machine since boot (/proc/stat)."""
-    with open("/proc/stat") as f:
-        ticks = [int(x) for x in f.readline().split()[1:]]
-    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(max_wait: float, threshold: float = 0.1) -> float:
-    """Wait (up to max_wait s) until other processes use < threshold of the machine over 2 s."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < max_wait:
-        busy = _busy_seconds()
-        time.sleep(2)
-        if (_busy_seconds() - busy) / 2 / (os.cpu_count() or 1) < threshold:
-            break
-    return time.perf_counter() - t0
 
 
 def make_input(path: Path, minutes: float):
@@ -99,12 +83,12 @@ def word_recall(built, sentences: list[str], words) -> float:
 
 
 def run(built, settings: AsrSettings, sentences: list[str]) -> dict:
-    busy, cpu, t0 = _busy_seconds(), time.process_time(), time.perf_counter()
+    busy, cpu, t0 = busy_seconds(), time.process_time(), time.perf_counter()
     transcript = transcribe(built.path, settings)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu
     return {"wall": wall, "rtf": built.duration / wall, "cpu": cpu,
-            "others_cpu": max(0.0, _busy_seconds() - busy - cpu),
+            "others_cpu": max(0.0, busy_seconds() - busy - cpu),
             "recall": word_recall(built, sentences, transcript.words),
             "words": len(transcript.words), "transcript": transcript}
 
@@ -148,7 +132,7 @@ def main() -> None:
         runs: dict[str, list[dict]] = {k: [] for k in variants}
         for i in range(args.repeat):
             for name, settings in variants.items():
-                waited = wait_idle(args.wait_idle) if args.wait_idle > 0 else 0.0
+                waited = wait_idle(args.wait_idle, window=2) if args.wait_idle > 0 else 0.0
                 if waited > 3:
                     print(f"  (waited {waited:.0f} s for other processes)", flush=True)
                 r = run(built, settings, sentences)

@@ -53,6 +53,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from machine import busy_seconds, wait_idle
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_CONF = ROOT / "deploy" / "nginx" / "media-hub.conf"
 TARGET_APP = 0.10  # (a)/(s) at least
@@ -96,25 +98,6 @@ def tree_cpu(roots: list[int]) -> float:
         except (OSError, IndexError, ValueError):
             pass
     return total
-
-
-def busy_seconds() -> float:
-    """CPU seconds the whole machine spent in processes since boot (/proc/stat: user, nice,
-    system, steal; not idle, iowait, nor irq/softirq, mostly our own loopback traffic)."""
-    with open("/proc/stat") as f:
-        user, nice, system, _idle, _iowait, _irq, _softirq, steal = map(int, f.readline().split()[1:9])
-    return (user + nice + system + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(max_wait: float, threshold: float = 0.1) -> float:
-    """Wait (up to max_wait s) until the machine is < threshold busy over 5 s."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < max_wait:
-        busy = busy_seconds()
-        time.sleep(5)
-        if (busy_seconds() - busy) / 5 / (os.cpu_count() or 1) < threshold:
-            break
-    return time.perf_counter() - t0
 
 
 def stop(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 20) -> None:

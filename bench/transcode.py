@@ -51,6 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 from workers import media  # noqa: E402
 
+from machine import busy_seconds, wait_idle
+
 TARGET_HUB_OVER_RAW = 1.05  # (a)/(b) at most
 TARGET_PEERS_OVER_HUB = 1.3  # (c)/(a) at least
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -94,28 +96,10 @@ def _tree_rss(root: int, include_root: bool) -> int:
     return total
 
 
-def _busy_seconds() -> float:
-    """CPU seconds spent non-idle by the whole machine since boot (/proc/stat)."""
-    with open("/proc/stat") as f:
-        ticks = [int(x) for x in f.readline().split()[1:]]
-    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(max_wait: float, threshold: float = 0.1) -> float:
-    """Wait (up to max_wait s) until other processes use < threshold of the machine over 5 s."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < max_wait:
-        busy = _busy_seconds()
-        time.sleep(5)
-        if (_busy_seconds() - busy) / 5 / (os.cpu_count() or 1) < threshold:
-            break
-    return time.perf_counter() - t0
-
-
 def run_measured(argv: list[str], include_root: bool, stdout=subprocess.DEVNULL) -> dict:
     """Run argv; wall time, polled peak tree RSS, largest single-process ru_maxrss."""
     peak, done = [0], threading.Event()
-    busy0, t0 = _busy_seconds(), time.perf_counter()
+    busy0, t0 = busy_seconds(), time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, cwd=ROOT)
 
     def poll():
@@ -125,7 +109,7 @@ def run_measured(argv: list[str], include_root: bool, stdout=subprocess.DEVNULL)
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     _, status, usage = os.wait4(proc.pid, 0)
-    wall, busy = time.perf_counter() - t0, _busy_seconds() - busy0
+    wall, busy = time.perf_counter() - t0, busy_seconds() - busy0
     done.set()
     poller.join()
     proc.returncode = os.waitstatus_to_exitcode(status)

@@ -43,7 +43,7 @@ def check_cues(cues: list[Cue], limits: CueLimits = CueLimits(), duration: float
             assert cue.end <= duration + 1e-9, cue
         assert cue.end - cue.start <= limits.max_duration + 1e-9, cue
         lines = cue.text.split("\n")
-        assert 1 <= len(lines) <= limits.max_lines, cue
+        assert 0 < len(lines) <= limits.max_lines, cue
         for line in lines:
             assert line == line.strip() and line, cue
             assert len(line) <= limits.max_line_chars or " " not in line, cue

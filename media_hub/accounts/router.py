@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from media_hub.accounts import service
 from media_hub.accounts.models import ApiToken, Role, User
-from media_hub.accounts.web import CurrentUser, require
+from media_hub.accounts.web import require
 from media_hub.deps import SessionDep, SettingsDep
 from media_hub.radio import service as radio
 from media_hub.policy import Action
