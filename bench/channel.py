@@ -27,9 +27,9 @@ bottleneck (it saturates around the app's rate), so its nginx figures and ratios
 little. Client and servers share the machine: run it on an otherwise idle one (it waits
 for quiet before each run and reports how much CPU other processes took).
 
-Run from the project root (about 2 minutes)::
+Run from the project root (about 4 minutes)::
 
-    .venv/bin/python bench/channel.py [--seconds 10] [--repeat 3] [--workers N] [--keep]
+    .venv/bin/python bench/channel.py [--seconds 10] [--repeat 5] [--workers N] [--keep]
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10, help="seconds per measurement (default 10)")
     ap.add_argument("--connections", type=int, default=200, help="concurrent clients (default 200)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="wrk threads (default: cores)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each target, interleaved (default 3)")
+    ap.add_argument("--repeat", type=int, default=5, help="rounds of (s, a, c) (default 5)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="MEDIA_HUB_WEB_WORKERS of the hub (default: cores, as in production)")
     ap.add_argument("--access-log", action="store_true", help="keep the hub's access log on (default off)")
@@ -338,7 +338,7 @@ def main() -> None:
         for i in range(args.repeat):
             for key, label in TARGETS.items():
                 waited = wait_idle(args.wait_idle) if args.wait_idle > 0 else 0.0
-                load(urls[key], 2, args.connections, args.threads)  # warm-up: connections, caches, JIT of nothing
+                load(urls[key], 2, args.connections, args.threads)  # warm-up: connections, caches
                 cpu0, busy0, t0 = tree_cpu([nginx.pid, hub.pid]), busy_seconds(), time.perf_counter()
                 load1 = os.getloadavg()[0]
                 r = load(urls[key], args.seconds, args.connections, args.threads)
