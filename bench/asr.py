@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import json
 import os
 import platform
 import shutil
@@ -47,7 +46,7 @@ from subtitles import AsrSettings, asr, segment, transcribe  # noqa: E402
 from subtitles._text import fold  # noqa: E402
 from tests.speech_factory import LEGAL_SENTENCES, build  # noqa: E402
 
-from machine import busy_seconds, wait_idle
+from machine import busy_seconds, wait_idle, write_results
 
 TARGET_RTF = 8.0  # issue: >= 8x real time end to end, default model, this machine
 
@@ -181,10 +180,7 @@ def main() -> None:
                         "rtf": built.duration / seg_wall},
             "target_rtf": TARGET_RTF, "target_met": ok,
         }
-        out = ROOT / "bench" / "results" / f"asr-{dt.datetime.now():%Y-%m-%d-%H%M}.json"
-        out.parent.mkdir(exist_ok=True)
-        out.write_text(json.dumps(results, indent=2) + "\n")
-        print(f"written to {out.relative_to(ROOT)}")
+        write_results("asr", results, dt.datetime.now())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
 import platform
 import re
@@ -53,7 +52,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from machine import busy_seconds, wait_idle
+from machine import busy_seconds, command_output, git_state, wait_idle, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_CONF = ROOT / "deploy" / "nginx" / "media-hub.conf"
@@ -253,13 +252,6 @@ def run_python(url: str, seconds: float, connections: int, _threads: int) -> dic
 # --- main ----------------------------------------------------------------------------------
 
 
-def _cmd(argv: list[str]) -> str:
-    try:
-        res = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
-        return (res.stdout or res.stderr).strip()
-    except OSError:
-        return ""
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -389,10 +381,9 @@ def main() -> None:
         result = {
             "date": now.isoformat(timespec="seconds"),
             "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-                     "nginx": _cmd(["nginx", "-v"]),
+                     "nginx": command_output(["nginx", "-v"]),
                      "client": "wrk" if wrk else "python-asyncio"},
-            "git": {"head": _cmd(["git", "rev-parse", "HEAD"]),
-                    "dirty": bool(_cmd(["git", "status", "--porcelain", "media_hub", "deploy"]))},
+            "git": git_state("media_hub", "deploy"),
             "hub": {"web_workers": args.workers, "access_log": args.access_log,
                     "source": str(args.hub_src or ROOT)},
             "playlist": {"path": path, "bytes": len(body)},
@@ -403,11 +394,7 @@ def main() -> None:
             "goals": {"app_over_static_min": TARGET_APP, "app_p99_ms_max": TARGET_APP_P99_MS, "app_ok": ok_app,
                       "cached_over_static_min": TARGET_CACHED, "cached_ok": ok_cached},
         }
-        results = ROOT / "bench" / "results"
-        results.mkdir(parents=True, exist_ok=True)
-        out = results / f"channel-{now:%Y-%m-%d-%H%M}.json"
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"written {out.relative_to(ROOT)}")
+        write_results("channel", result, now)
     finally:
         stop(nginx, signal.SIGQUIT)
         stop(hub)

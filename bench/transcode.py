@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from workers import media  # noqa: E402
 
-from machine import busy_seconds, wait_idle
+from machine import busy_seconds, command_output, git_state, wait_idle, write_results
 
 TARGET_HUB_OVER_RAW = 1.05  # (a)/(b) at most
 TARGET_PEERS_OVER_HUB = 1.3  # (c)/(a) at least
@@ -188,12 +188,6 @@ def output_summary(out: Path, rungs) -> dict:
     return summary
 
 
-def _cmd(argv: list[str]) -> str:
-    try:
-        return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    except OSError:
-        return ""
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -283,9 +277,8 @@ def main() -> None:
             "date": now.isoformat(timespec="seconds"),
             "host": {"cpus": os.cpu_count(), "machine": platform.machine(),
                      "python": platform.python_version(),
-                     "ffmpeg": _cmd(["ffmpeg", "-version"]).split("\n")[0]},
-            "git": {"head": _cmd(["git", "rev-parse", "HEAD"]),
-                    "dirty": bool(_cmd(["git", "status", "--porcelain", "workers"]))},
+                     "ffmpeg": command_output(["ffmpeg", "-version"]).split("\n")[0]},
+            "git": git_state("workers"),
             "source": {"duration": args.duration, "size": "1920x1080", "fps": 30,
                        "bytes": src.stat().st_size},
             "rungs": [{"name": r.name, "width": r.width, "height": r.height,
@@ -298,11 +291,7 @@ def main() -> None:
             "targets": {"a_over_b_max": TARGET_HUB_OVER_RAW, "a_over_b_ok": ok_ab,
                         "c_over_a_min": TARGET_PEERS_OVER_HUB, "c_over_a_ok": ok_ca},
         }
-        results = ROOT / "bench" / "results"
-        results.mkdir(parents=True, exist_ok=True)
-        path = results / f"transcode-{now:%Y-%m-%d-%H%M}.json"
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"written {path.relative_to(ROOT)}")
+        write_results("transcode", result, now)
     finally:
         if args.keep:
             print(f"kept {tmp}")
