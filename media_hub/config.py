@@ -101,7 +101,17 @@ class Settings(BaseSettings):
         description="Hosts or networks (CIDR) imports may reach although private, comma-separated; empty by default.",
     )
 
-    @field_validator("import_allow", mode="before")
+    # Shared by the hardening work (issue 10).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-* headers are believed, "
+        "comma-separated; empty: none (the peer address is the client).",
+    )
+    max_media_seconds: float = Field(
+        4 * 3600.0, gt=0, description="Longest upload or import accepted, seconds of real stream duration."
+    )
+
+    @field_validator("import_allow", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value):
         if isinstance(value, str):
