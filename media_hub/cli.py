@@ -183,20 +183,33 @@ def ingest(
     title: Annotated[str, typer.Option(help="Title (Vietnamese).")],
     kind: Annotated[str, typer.Option(help="skit, scenario or radio.")] = "skit",
     description: Annotated[str, typer.Option(help="Description.")] = "",
-    via_worker: Annotated[bool, typer.Option(help="Queue the job for running workers instead of running it here.")] = False,
+    via_worker: Annotated[bool, typer.Option(help="Queue the jobs for running workers instead of running them here.")] = False,
     owner: Annotated[str | None, typer.Option(help="Username of the editor who owns the item.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Folder for the subtitle draft (.vtt); default: next to FILE.")
+    ] = None,
 ) -> None:
-    """Upload FILE and run the whole pipeline with a progress bar; prints the watch URL.
+    """Upload FILE and run every job an upload gets (transcode, then subtitles and the
+    broadcast MP3), a progress line per job; prints the watch URL, writes the subtitle
+    draft as WebVTT (``<FILE stem>.<language>.vtt`` next to FILE or in ``--out``) and
+    prints where the broadcast MP3 is.
 
-    Exits 1 when the file is refused or processing fails, printing the reason.
+    Exits 1 when the file is refused or a job fails, printing the reason.
     """
+    import re
+
+    from sqlalchemy import select
+
     from media_hub import db
     from media_hub.accounts.service import find_user
+    from media_hub.captions import service as captions
     from media_hub.library import service
     from media_hub.library.models import Job, JobState, MediaItem
+    from players import JOB_TASK_LABELS
     from storage import open_storage
+    from subtitles.formats import to_webvtt
     from workers.celery_app import enqueue
-    from workers.tasks import run_transcode
+    from workers.tasks import RUNNERS, run_transcode
 
     settings = get_settings()
     settings.ensure_dirs()
@@ -220,39 +233,88 @@ def ingest(
         )
         item_id, job_id = item.id, job.id
 
-    def job_row() -> Job:
-        with db.session_scope(settings.db_url) as s:
-            return s.get(Job, job_id)
+    ended = (JobState.succeeded, JobState.failed)
 
+    def item_jobs() -> list[tuple[int, str, JobState, float]]:
+        with db.session_scope(settings.db_url) as s:
+            return [(j.id, j.task, j.state, j.progress)
+                    for j in s.scalars(select(Job).where(Job.item_id == item_id).order_by(Job.id))]
+
+    def line(task: str, state: JobState) -> str:
+        label = JOB_TASK_LABELS.get(task, task)
+        return {JobState.retrying: f"{label} (đang thử lại)", JobState.failed: f"{label} (lỗi)"}.get(state, label)
+
+    # One progress line per job, in the order the jobs were created: the transcode first,
+    # then whatever follow-up jobs it adds (workers/tasks.py), until every job has ended.
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task("Xử lý", total=1.0)
+        lines: dict[int, int] = {}
         if via_worker:
             enqueue(settings, "transcode", job_id)
-            while (row := job_row()).state not in (JobState.succeeded, JobState.failed):
-                bar.update(task, completed=row.progress)
+        while True:
+            rows = item_jobs()
+            for jid, task, state, progress in rows:
+                if jid not in lines:
+                    lines[jid] = bar.add_task(line(task, state), total=1.0, start=False)
+                if state != JobState.queued:
+                    bar.start_task(lines[jid])  # elapsed time counts from the job's start
+                bar.update(lines[jid], description=line(task, state),
+                           completed=1.0 if state == JobState.succeeded else progress)
+            pending = [(jid, task) for jid, task, state, _ in rows if state not in ended]
+            if not pending:
+                break
+            if via_worker:
                 time.sleep(0.5)
-        else:
-            while (delay := run_transcode(settings, job_id, lambda f: bar.update(task, completed=f))) is not None:
-                bar.update(task, description=f"Thử lại sau {delay:.0f} s")
+                continue
+            jid, task = pending[0]
+            bar.start_task(lines[jid])
+            runner = (lambda *a: run_transcode(*a, queue_follow_ups=False)) if task == "transcode" else RUNNERS[task]
+            delay = runner(settings, jid, lambda f, t=lines[jid]: bar.update(t, completed=f))
+            if delay is not None:
+                bar.update(lines[jid], description=f"{line(task, JobState.retrying)}: sau {delay:.0f} s")
                 time.sleep(delay)
-        bar.update(task, completed=job_row().progress)
+            elif next(r for r in item_jobs() if r[0] == jid)[2] not in ended:
+                time.sleep(0.5)  # another worker holds this job: wait for it
 
+    base = settings.public_base_url.rstrip("/")
     with db.session_scope(settings.db_url) as s:
         item = s.get(MediaItem, item_id)
         if item.status != "ready":
             err.print(f"[red]Xử lý thất bại:[/] {item.error}")
             raise typer.Exit(1)
-        console.print(f"Xem tại: {settings.public_base_url.rstrip('/')}/v/{item.slug}")
+        console.print(f"Xem tại: {base}/v/{item.slug}")
         table = Table("bản dựng", "kích thước (px)", "tốc độ đỉnh (kbit/s)", box=None)
         for r in item.renditions:
             table.add_row(r.name, f"{r.width}×{r.height}" if r.width else "audio", f"{r.bandwidth / 1000:.0f}")
         console.print(table)
-        # Keys on lines of their own, never cut by the terminal's width.
+        # Paths, keys and links on lines of their own, never cut by the terminal's width.
         print(f"Kho lưu trữ: {settings.blob_url}")
         print(f"Danh sách phát chính (master playlist): {item.master_key}")
         for r in item.renditions:
             print(f"Danh sách phát {r.name}: {r.playlist_key}")
+        for track in item.subtitle_tracks:
+            cues = captions.cues_of(track)
+            if not cues or not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?", track.language):
+                continue
+            folder = out or file.resolve().parent
+            folder.mkdir(parents=True, exist_ok=True)
+            vtt = folder / f"{file.stem}.{track.language}.vtt"
+            vtt.write_text(to_webvtt(cues), encoding="utf-8")
+            print(f"Phụ đề nháp ({track.language}, {len(cues)} câu, WebVTT): {vtt}")
+            print(f"Phụ đề qua API: {base}/api/v1/media/{item.id}/subtitles/{track.language}")
+        if item.subtitle_note:
+            print(f"Phụ đề: {item.subtitle_note}")
+        if item.broadcast_key:
+            local = store.local_path(item.broadcast_key)
+            print(f"Bản phát thanh (MP3): {local or item.broadcast_key}")
+            print(f"Bản phát thanh qua API: {base}/api/v1/media/{item.id}/broadcast.mp3")
+        elif item.broadcast_note:
+            print(f"Bản phát thanh: {item.broadcast_note}")
+        failed = [(j.task, j.error) for j in item.jobs if j.state == JobState.failed]
+    for task, reason in failed:
+        err.print(f"[red]{JOB_TASK_LABELS.get(task, task)} thất bại:[/] {reason}")
+    if failed:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,25 @@ def test_first_start_creates_an_admin_who_can_sign_in(embedded_hub):
         res = browser.post("/login", data={"username": "admin", "password": match[1], "csrf_token": token})
         assert res.status_code == 303
         assert browser.get("/admin/users").status_code == 200
+
+
+def test_ingest_runs_every_upload_job_for_a_radio_segment(tmp_path):
+    """Like a web upload: transcode, then subtitles and the broadcast MP3, a line per job."""
+    src = mf.make_speech(tmp_path / "bản tin.wav")
+    res = ingest(tmp_path / "var", str(src), "--title", "Bản tin pháp luật", "--kind", "radio",
+                 "--out", str(tmp_path / "out"), MEDIA_HUB_PUBLIC_BASE_URL="https://phapluat.example.vn")
+    assert res.returncode == 0, res.stdout + res.stderr
+    for label in ("Chuyển mã", "Nhận dạng giọng nói", "Tạo bản phát thanh (MP3)"):
+        assert any(label in row and "100%" in row for row in res.stdout.splitlines()), res.stdout
+
+    vtt = tmp_path / "out" / "bản tin.vi.vtt"
+    assert f"WebVTT): {vtt}" in res.stdout
+    text = vtt.read_text(encoding="utf-8")
+    assert text.startswith("WEBVTT") and "-->" in text
+    assert re.search(r"https://phapluat\.example\.vn/api/v1/media/\d+/subtitles/vi$", res.stdout, re.M)
+
+    mp3 = Path(re.search(r"^Bản phát thanh \(MP3\): (.+)$", res.stdout, re.M)[1])
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0",
+                            str(mp3)], capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "mp3"
+    assert re.search(r"https://phapluat\.example\.vn/api/v1/media/\d+/broadcast\.mp3$", res.stdout, re.M)

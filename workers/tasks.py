@@ -132,8 +132,10 @@ def run_job(
 # --- transcode ------------------------------------------------------------------------------
 
 
-def run_transcode(settings: Settings, job_id: int, on_progress=None) -> float | None:
-    """Probe and transcode the original into its HLS ladder; then queue its subtitles."""
+def run_transcode(settings: Settings, job_id: int, on_progress=None, *, queue_follow_ups: bool = True) -> float | None:
+    """Probe and transcode the original into its HLS ladder, adding the item's follow-up
+    jobs (subtitles, broadcast MP3) as queued rows; they are sent to the broker unless
+    ``queue_follow_ups`` is false (the CLI runs them itself)."""
 
     def body(run: Attempt) -> Record:
         prefix = f"media/{run.public_id}/hls-{run.job_id}-{run.number}"
@@ -151,7 +153,7 @@ def run_transcode(settings: Settings, job_id: int, on_progress=None) -> float | 
             for old in {"/".join(k.split("/")[:3]) for k in run.store.list(f"media/{run.public_id}/")} - {prefix}:
                 if old.rsplit("/", 1)[1].startswith("hls-"):
                     run.store.delete_prefix(old + "/")
-            for job in follow_up:
+            for job in follow_up if queue_follow_ups else ():
                 enqueue(settings, job.task, job.id)
 
         run.on_success.append(superseded)
