@@ -28,6 +28,7 @@ from media_hub.mirror import router as mirror
 from media_hub.policy import Action, can
 from media_hub.radio import router as radio
 from media_hub.review import router as review
+from media_hub.secret import check_secret
 from media_hub.web import back
 from storage import open_storage
 
@@ -54,8 +55,11 @@ class HeadAsGet:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment). The
-    database must already be migrated (``media-hub db upgrade``; ``serve`` does it)."""
+    database must already be migrated (``media-hub db upgrade``; ``serve`` does it).
+    Raises :class:`media_hub.secret.InsecureSecret` for a missing, sample or short
+    ``secret_key`` outside the embedded setup."""
     settings = settings or get_settings()
+    check_secret(settings)
     settings.ensure_dirs()
     app = FastAPI(title="media-hub", version="0.1.0", dependencies=[Depends(authenticate)])
     app.state.settings = settings

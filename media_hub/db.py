@@ -18,6 +18,8 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from media_hub import clock
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 NAMING = {
@@ -34,7 +36,8 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The hub's clock (:func:`media_hub.clock.now`): an aware UTC datetime."""
+    return clock.now()
 
 
 class UtcDateTime(TypeDecorator):

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
+
+from media_hub.clock import VN
 
 __all__ = [
     "API_MEDIA_URL",
@@ -99,9 +101,6 @@ JOB_STATE_LABELS: dict[str, str] = {
     "succeeded": "xong",
     "failed": "lỗi",
 }
-
-# Vietnam has no daylight saving time, so a fixed offset is exact.
-VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
 
 
 def _read_hls_js_version() -> str:
@@ -194,7 +193,7 @@ def format_datetime(value: Any) -> str:
             return text
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(VIETNAM_TZ).strftime("%d/%m/%Y %H:%M")
+    return moment.astimezone(VN).strftime("%d/%m/%Y %H:%M")
 
 
 def format_date(value: Any) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 
 import pytest
 
+from media_hub import clock
 from tests.hub import Hub
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -21,6 +23,26 @@ FAST_RECOVERY = {
     "MEDIA_HUB_CHANNEL_SAFETY_SECONDS": "3",
     "MEDIA_HUB_CHANNEL_MIN_LEAD_SECONDS": "6",
 }
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock", metavar="INSTANT",
+        help="run the whole suite with the hub's clock set to this aware ISO instant, e.g. "
+        "2026-12-04T23:30:00+07:00 (the clock keeps ticking; hubs started by the tests share it)",
+    )
+
+
+def pytest_configure(config):
+    instant = config.getoption("--clock")
+    if instant:
+        from datetime import datetime
+
+        os.environ[clock.OFFSET_ENV] = str(clock.offset_for(datetime.fromisoformat(instant)))
+
+
+def pytest_report_header(config):
+    return f"hub clock: {clock.now().isoformat(timespec='seconds')} (Viet Nam day {clock.today_vn()})"
 
 
 def _reachable(host: str, port: int) -> bool:

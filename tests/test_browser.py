@@ -9,6 +9,7 @@ import pytest
 
 from tests import media_factory as mf
 from tests.hub import PASSWORD
+from media_hub import clock
 
 pytestmark = pytest.mark.browser
 TITLE = "Tình huống: Tranh chấp đất đai"
@@ -123,13 +124,13 @@ def test_viewer_sees_a_vietnamese_cue_on_the_playing_video(embedded_hub, new_pag
 
 
 def test_channel_page_keeps_playing_across_a_programme_boundary(embedded_hub, new_page, tmp_path):
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
     hub = embedded_hub
     item = hub.wait(hub.upload(mf.make_video(tmp_path / "p.mp4", width=1280, height=720, duration=8),
                                title="Chương trình trên kênh").json()["id"])
     hub.publish(item["id"])
-    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=12)
+    start = clock.now().replace(microsecond=0) + timedelta(seconds=12)
     res = hub.client("editor").post("/api/v1/channels/phap-luat/programmes",
                                     json={"item_id": item["id"], "start": start.isoformat()})
     assert res.status_code == 201, res.text

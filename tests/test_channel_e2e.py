@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import m3u8
@@ -16,6 +16,7 @@ import pytest
 from lxml import etree
 
 from tests import media_factory as mf
+from media_hub import clock
 
 SLUG = "phap-luat"
 DTDS = [Path("/usr/share/sgml/xmltv/dtd/0.5/xmltv.dtd"), Path("/usr/share/xmltv/xmltv.dtd")]
@@ -67,7 +68,7 @@ def test_programmes_air_live_across_boundaries(embedded_hub, programmes, tmp_pat
     hub = embedded_hub
     a, b = programmes
     editor, anonymous = hub.client("editor"), hub.client(None)
-    t0 = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=10)
+    t0 = clock.now().replace(microsecond=0) + timedelta(seconds=10)
     for item, start in ((a, t0), (b, t0 + timedelta(seconds=11))):
         res = editor.post(f"/api/v1/channels/{SLUG}/programmes", json={"item_id": item["id"], "start": start.isoformat()})
         assert res.status_code == 201, res.text
@@ -112,7 +113,7 @@ def test_programmes_air_live_across_boundaries(embedded_hub, programmes, tmp_pat
 
 
 def _programme_id(client, item) -> int:
-    today = datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=7))).date()
+    today = clock.today_vn()
     for day in (today, today + timedelta(days=1)):
         for p in client.get(f"/api/v1/channels/{SLUG}/programmes", params={"date": day.isoformat()}).json():
             if p["item_id"] == item["id"]:
@@ -121,7 +122,7 @@ def _programme_id(client, item) -> int:
 
 
 def wait_until(when: datetime) -> None:
-    delay = (when - datetime.now(timezone.utc)).total_seconds()
+    delay = (when - clock.now()).total_seconds()
     if delay > 0:
         time.sleep(delay)
 
@@ -131,11 +132,11 @@ def test_schedule_refuses_with_reasons(embedded_hub, programmes, tmp_path):
     a, _ = programmes
     editor = hub.client("editor")
     url = f"/api/v1/channels/{SLUG}/programmes"
-    start = datetime.now(timezone.utc) + timedelta(hours=3)
+    start = clock.now() + timedelta(hours=3)
     draft = hub.wait(hub.upload(mf.make_video(tmp_path / "d.mp4", duration=1), title="Bản nháp").json()["id"])
     res = editor.post(url, json={"item_id": draft["id"], "start": start.isoformat()})
     assert res.status_code == 422 and "chưa được duyệt xuất bản" in res.json()["detail"]
-    res = editor.post(url, json={"item_id": a["id"], "start": (datetime.now(timezone.utc) + timedelta(seconds=2)).isoformat()})
+    res = editor.post(url, json={"item_id": a["id"], "start": (clock.now() + timedelta(seconds=2)).isoformat()})
     assert res.status_code == 422 and "sau hiện tại" in res.json()["detail"]
     assert editor.post(url, json={"item_id": a["id"], "start": start.isoformat()}).status_code == 201
     res = editor.post(url, json={"item_id": a["id"], "start": (start + timedelta(seconds=5)).isoformat()})
@@ -151,7 +152,7 @@ def test_items_that_do_not_fit_get_a_channel_rendition(embedded_hub, tmp_path):
     hub = embedded_hub
     portrait = published(hub, mf.make_video(tmp_path / "p.mp4", width=720, height=1280, duration=3, audio=False),
                          "Clip điện thoại: Không dùng điện thoại khi lái xe")
-    start = datetime.now(timezone.utc) + timedelta(hours=5)
+    start = clock.now() + timedelta(hours=5)
     res = hub.client("editor").post(f"/api/v1/channels/{SLUG}/programmes",
                                     json={"item_id": portrait["id"], "start": start.isoformat()})
     assert res.status_code == 201 and res.json()["rendition"] == "pending"
@@ -163,7 +164,7 @@ def test_items_that_do_not_fit_get_a_channel_rendition(embedded_hub, tmp_path):
         time.sleep(0.5)
     assert state["state"] == "succeeded", state
     listed = hub.client("editor").get(f"/api/v1/channels/{SLUG}/programmes",
-                                      params={"date": start.astimezone(timezone(timedelta(hours=7))).date().isoformat()})
+                                      params={"date": start.astimezone(clock.VN).date().isoformat()})
     assert next(p for p in listed.json() if p["item_id"] == portrait["id"])["rendition"] == "ready"
 
 

@@ -9,7 +9,7 @@ import subprocess
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 
 import feedparser
 import pytest
@@ -18,6 +18,7 @@ from mutagen.id3 import ID3
 from tests import media_factory as mf
 from tests.hub import PASSWORD
 from workers.broadcast import measure
+from media_hub import clock
 
 # Two real units (two-level local government since 1 July 2025): Hà Nội's Phường Hoàn Kiếm
 # and Phường Cửa Nam.
@@ -89,7 +90,7 @@ def test_broadcast_mp3_is_on_target_and_tagged(radio, tmp_path):
     assert tags.version[:2] == (2, 3)
     assert str(tags["TIT2"]) == item["title"] and str(tags["TALB"]) == "Pháp luật và đời sống"
     assert "168/2024/NĐ-CP" in str(tags.getall("COMM")[0]) and tags.getall("APIC") == []  # audio: no poster
-    assert str(tags["TYER"]) == str(date.today().year)
+    assert str(tags["TYER"]) == str(clock.today_vn().year)
     assert mp3.read_bytes()[-128:-125] != b"TAG"  # no ID3v1
     # A video item gets broadcast audio too; an item without audio says why.
     assert items["video"]["broadcast_url"] and items["video"]["broadcast_loudness"]["on_target"]
@@ -139,7 +140,7 @@ def test_downloads_are_counted_per_unit_under_concurrency(radio):
     hub, items, _ = radio
     item = items["video"]
     reviewer = hub.client("reviewer")
-    today = date.today()
+    today = clock.today_vn()
     before = _report(reviewer, today)
 
     def download(username):

@@ -1,4 +1,4 @@
-"""Accounts: users with one role, their API tokens, and failed logins for throttling."""
+"""Accounts: users with one role, their web sessions and API tokens, and failed logins for throttling."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class User(Base):
     feed_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    sessions: Mapped[list[WebSession]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def display_name(self) -> str:
@@ -59,12 +60,32 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+class WebSession(Base):
+    """A signed-in browser: the session cookie carries the token, only its sha256 is stored.
+    Deleting the row (logout, password change, "sign out everywhere") ends it at once."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+
 class LoginFailure(Base):
-    """One failed login; recent rows for a username or an address throttle further tries."""
+    """One failed login. Recent rows for a (username, address) pair delay that pair's
+    next tries, rows from an address lock the address; rows made from a browser the user
+    signed in with before (``device``: its device id) only delay that browser."""
 
     __tablename__ = "login_failure"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
+    device: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

@@ -1,4 +1,5 @@
-"""Account routes: login/logout, API tokens (owner), user administration (admin)."""
+"""Account routes: login/logout, own password and sessions, API tokens (owner), user
+administration (admin: password reset, sign out everywhere)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from media_hub.accounts import service
 from media_hub.accounts.models import ApiToken, Role, User
-from media_hub.accounts.web import require
+from media_hub.accounts.web import SESSION_KEY, client_address, read_device, remember_device, require
 from media_hub.deps import SessionDep, SettingsDep
 from media_hub.radio import service as radio
 from media_hub.policy import Action
@@ -89,28 +90,41 @@ def login_page(request: Request, next: str = "/"):
     return render(request, "login.html", {"next": _safe_next(next), "username": ""})
 
 
+def _sign_in(request: Request, session, settings, user: User) -> None:
+    """A new server-side session for this browser (and a fresh CSRF token)."""
+    request.session.clear()
+    request.session[SESSION_KEY] = service.start_session(
+        session, user, max_age=settings.session_max_age, address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+
+
 @pages.post("/login")
-async def login_submit(request: Request, session: SessionDep):
+async def login_submit(request: Request, session: SessionDep, settings: SettingsDep):
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "/")))
-    address = request.client.host if request.client else "unknown"
     try:
-        user = service.authenticate(session, username, password, address)
+        user = service.authenticate(session, username, password, client_address(request), read_device(request))
     except service.Throttled as exc:
         session.commit()
-        return render(request, "login.html", {"next": target, "username": username, "error": str(exc)}, 429)
+        page = render(request, "login.html", {"next": target, "username": username, "error": str(exc)}, 429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     except service.AccountError as exc:
         session.commit()  # keep the failure for throttling
         return render(request, "login.html", {"next": target, "username": username, "error": str(exc)}, 401)
+    _sign_in(request, session, settings, user)
     session.commit()
-    request.session.clear()  # a fresh session (and CSRF token) after login
-    request.session["uid"] = user.id
-    return back(target)
+    response = back(target)
+    remember_device(request, response, user)
+    return response
 
 
 @pages.post("/logout")
-def logout(request: Request):
+def logout(request: Request, session: SessionDep):
+    service.end_session(session, request.session.get(SESSION_KEY))
+    session.commit()
     request.session.clear()
     return back("/")
 
@@ -120,28 +134,59 @@ def _tokens(session, user: User) -> list[dict]:
     return [TokenOut.model_validate(t, from_attributes=True).model_dump(mode="json") for t in rows]
 
 
-@pages.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, session: SessionDep, settings: SettingsDep, user: User = TokenOwner):
+def _account(request: Request, session, settings, user: User, status_code: int = 200, **extra):
     base = settings.public_base_url.rstrip("/")
     return render(request, "account.html", {
         "tokens": _tokens(session, user),
-        "new_token": request.session.pop("new_token", None),
+        "sessions": service.list_sessions(session, user, request.session.get(SESSION_KEY)),
         "feed_url": f"{base}/radio/feed.xml?key={user.feed_key}" if user.feed_key else None,
         "commune": radio.commune_name(user.commune_code) if user.commune_code else None,
-    })
+        **extra,
+    }, status_code)
+
+
+@pages.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, session: SessionDep, settings: SettingsDep, user: User = TokenOwner):
+    return _account(request, session, settings, user)
 
 
 @pages.post("/account/tokens")
-async def account_token_create(request: Request, session: SessionDep, user: User = TokenOwner):
+async def account_token_create(request: Request, session: SessionDep, settings: SettingsDep, user: User = TokenOwner):
+    """The new token is shown in this response only: never kept in the (client-readable) session cookie."""
     form = await request.form()
     try:
         _, plain = service.create_token(session, user, str(form.get("name", "")))
-        session.commit()
-        request.session["new_token"] = plain
-        flash(request, "Đã tạo token. Hãy sao chép ngay: token sẽ không hiển thị lại.")
     except service.AccountError as exc:
-        flash(request, str(exc), error=True)
+        return _account(request, session, settings, user, 422, error=str(exc))
+    session.commit()
+    return _account(request, session, settings, user, new_token=plain,
+                    message="Đã tạo token. Hãy sao chép ngay: token sẽ không hiển thị lại.")
+
+
+@pages.post("/account/password")
+async def account_password(request: Request, session: SessionDep, settings: SettingsDep, user: User = TokenOwner):
+    """Change one's own password (the current one is needed); every other session ends."""
+    form = await request.form()
+    try:
+        service.change_password(session, user, str(form.get("current_password", "")),
+                                str(form.get("new_password", "")), str(form.get("confirm_password", "")))
+    except service.AccountError as exc:
+        session.rollback()
+        return _account(request, session, settings, user, 422, error=str(exc))
+    service.forget_first_password(settings.data_dir, user)
+    _sign_in(request, session, settings, user)
+    session.commit()
+    flash(request, "Đã đổi mật khẩu. Mọi phiên đăng nhập khác của bạn đã bị đăng xuất.")
     return back("/account")
+
+
+@pages.post("/account/sessions/end")
+def account_sign_out_everywhere(request: Request, session: SessionDep, user: User = TokenOwner):
+    """Đăng xuất khỏi mọi nơi: every session of this user, this browser's included."""
+    service.end_all_sessions(session, user)
+    session.commit()
+    request.session.clear()
+    return back("/login")
 
 
 @pages.post("/account/tokens/{token_id}/revoke")
@@ -240,9 +285,50 @@ async def users_update(user_id: int, request: Request, session: SessionDep, admi
     if user.id == admin.id and (role != Role.admin or not active):
         flash(request, "Không thể tự bỏ quyền quản trị hoặc khoá tài khoản của chính mình.", error=True)
         return back("/admin/users")
+    if not active:
+        service.end_all_sessions(session, user)  # reactivating must not revive old cookies
     user.role, user.is_active, user.commune_code = role, active, commune
     session.commit()
     flash(request, f"Đã cập nhật tài khoản “{user.username}”.")
+    return back("/admin/users")
+
+
+def _target_user(session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(404, "Không tìm thấy người dùng.")
+    return user
+
+
+@pages.post("/admin/users/{user_id}/password")
+async def users_reset_password(user_id: int, request: Request, session: SessionDep, settings: SettingsDep,
+                               _admin: User = Admin):
+    """An admin sets a new password for a user (sent to them by another channel); the
+    user's sessions end."""
+    form = await request.form()
+    user = _target_user(session, user_id)
+    try:
+        service.set_password(session, user, str(form.get("password", "")))
+    except service.AccountError as exc:
+        flash(request, str(exc), error=True)
+        return back("/admin/users")
+    session.commit()
+    service.forget_first_password(settings.data_dir, user)
+    if user.id == _admin.id:
+        return back("/login")
+    flash(request, f"Đã đặt mật khẩu mới cho “{user.username}” và đăng xuất tài khoản này khỏi mọi nơi.")
+    return back("/admin/users")
+
+
+@pages.post("/admin/users/{user_id}/sessions/end")
+def users_sign_out_everywhere(user_id: int, request: Request, session: SessionDep, _admin: User = Admin):
+    user = _target_user(session, user_id)
+    count = service.end_all_sessions(session, user)
+    session.commit()
+    if user.id == _admin.id:
+        request.session.clear()
+        return back("/login")
+    flash(request, f"Đã đăng xuất “{user.username}” khỏi mọi nơi ({count} phiên).")
     return back("/admin/users")
 
 

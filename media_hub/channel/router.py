@@ -21,6 +21,7 @@ from media_hub.accounts.web import CurrentUser, require
 from media_hub.channel import guide, playlists, service
 from media_hub.channel.models import Channel, ChannelProgramme, ChannelRendition, RenditionStatus, Rotation
 from media_hub.channel.timeline import US, ChannelError, to_us
+from media_hub.clock import today_vn
 from media_hub.db import session_factory, utcnow
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library.models import Job, JobState, MediaItem, MediaStatus
@@ -329,7 +330,7 @@ def _commit_schedule(session, store, settings, channel: Channel, placed: list[se
 def list_programmes(slug: str, session: SessionDep, day: date | None = Query(None, alias="date")):
     """The nominal schedule of a local day (default today, Asia/Ho_Chi_Minh)."""
     channel = _channel(session, slug)
-    start, end = service.local_day_bounds(day or utcnow().astimezone(service.VN).date())
+    start, end = service.local_day_bounds(day or today_vn())
     return [_out(session, p, channel) for p in service.programmes_between(session, channel, start, end)]
 
 
@@ -412,7 +413,7 @@ def set_filler(slug: str, body: FillerIn, session: SessionDep, store: StorageDep
 @pages.get("/channels/{slug}", response_class=HTMLResponse)
 def channel_page(slug: str, request: Request, session: SessionDep, store: StorageDep, user: CurrentUser):
     channel = _channel(session, slug)
-    start, end = service.local_day_bounds(utcnow().astimezone(service.VN).date())
+    start, end = service.local_day_bounds(today_vn())
     entries = service.guide_entries(session, store, channel, start, end)
     now = utcnow()
     return render(request, "channel.html", {
@@ -431,9 +432,9 @@ def schedule_page(slug: str, request: Request, session: SessionDep, user: User =
                   day: str | None = Query(None, alias="date")):
     channel = _channel(session, slug)
     try:
-        chosen = date.fromisoformat(day) if day else utcnow().astimezone(service.VN).date()
+        chosen = date.fromisoformat(day) if day else today_vn()
     except ValueError:
-        chosen = utcnow().astimezone(service.VN).date()
+        chosen = today_vn()
     start, end = service.local_day_bounds(chosen)
     published = session.scalars(select(MediaItem).where(MediaItem.status == MediaStatus.published)
                                 .order_by(MediaItem.title)).all()

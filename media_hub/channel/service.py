@@ -13,7 +13,6 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from zoneinfo import ZoneInfo
 
 from slugify import slugify
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from media_hub.channel.models import Channel, ChannelProgramme, ChannelRendition
 from media_hub.channel.timeline import (
     SUBTITLES, Anchor, Block, ChannelError, Source, Timeline, find_overlaps, from_us, plan, replan, to_us, vod_segments,
 )
+from media_hub.clock import VN
 from media_hub.config import get_settings
 from media_hub.db import utcnow
 from media_hub.library.models import MediaItem, MediaKind, MediaStatus
@@ -32,7 +32,6 @@ from storage import Storage
 from workers.media import LADDER, h264_level
 from workers.media.model import AUDIO_BITRATE
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_RUNGS = ("720p", "480p", "360p")
 BOXES = {name: (w, h, rate) for name, w, h, rate in LADDER}
 

@@ -55,15 +55,17 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Hashable, Iterable, Iterator, Mapping, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import m3u8
+
+from media_hub.clock import VN, VN_TZ_NAME
 
 US = 1_000_000  # microseconds per second
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 PROGRAMME, FILLER = "programme", "filler"
 SUBTITLES = "subtitles"  # the pseudo-rung of WebVTT segments
-DISPLAY_TZ = "Asia/Ho_Chi_Minh"
+DISPLAY_TZ = VN_TZ_NAME
 #: Two rungs' durations of one segment may differ by this much (µs): WebVTT segment
 #: playlists are written with durations rounded to the millisecond.
 DURATION_TOLERANCE_US = 1_000
@@ -74,14 +76,8 @@ class ChannelError(ValueError):
 
 
 def zone(name: str = DISPLAY_TZ):
-    """The tzinfo for ``name``; Asia/Ho_Chi_Minh falls back to a fixed UTC+07:00 when
-    the system has no tz database (Viet Nam has had no DST since 1975)."""
-    try:
-        return ZoneInfo(name)
-    except ZoneInfoNotFoundError:
-        if name == DISPLAY_TZ:
-            return timezone(timedelta(hours=7), "ICT")
-        raise
+    """The tzinfo for ``name`` (Viet Nam's comes from :mod:`media_hub.clock`)."""
+    return VN if name == DISPLAY_TZ else ZoneInfo(name)
 
 
 def to_us(when: datetime) -> int:

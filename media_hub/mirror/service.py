@@ -47,13 +47,13 @@ from sqlalchemy.orm import Session, object_session
 
 from media_hub.captions import service as captions
 from media_hub.config import Settings
+from media_hub.clock import VN
 from media_hub.db import session_scope, utcnow
 from media_hub.library.models import Job, JobState, MediaItem, MediaStatus
 from media_hub.mirror.models import MirrorStatus, QuotaUsage, YouTubeMirror
 from media_hub.mirror.youtube import (
     DEFAULT_UNIT_COSTS,
     PACIFIC,
-    VIETNAM,
     MirrorConfig,
     MirrorFailed,
     MirrorState,
@@ -200,7 +200,7 @@ def _int(value: int) -> str:
 
 
 def _vietnam_time(moment: datetime) -> str:
-    return moment.astimezone(VIETNAM).strftime("%H:%M ngày %d/%m/%Y")
+    return moment.astimezone(VN).strftime("%H:%M ngày %d/%m/%Y")
 
 
 def spend(settings: Settings, units: int, method: str, now: datetime | None = None) -> None:

@@ -49,8 +49,10 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload, MediaIoBaseUpload, build_http
 
+from media_hub import clock
+from media_hub.clock import VN
+
 PACIFIC = ZoneInfo("America/Los_Angeles")
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CHUNK_UNIT = 256 * 1024  # YouTube wants chunks in multiples of 256 KiB
 
 # Quota units per request. The quota page used to list videos.insert at 1600
@@ -186,7 +188,7 @@ class MirrorState:
 
 def next_pacific_midnight(now: datetime | None = None) -> datetime:
     """When the YouTube daily quota resets: next midnight America/Los_Angeles, as aware UTC."""
-    local = (now or datetime.now(timezone.utc)).astimezone(PACIFIC)
+    local = (now or clock.now()).astimezone(PACIFIC)
     midnight = datetime.combine(local.date() + timedelta(days=1), dtime(0), tzinfo=PACIFIC)
     return midnight.astimezone(timezone.utc)
 
@@ -310,7 +312,7 @@ class YouTubeMirror:
         spend: Callable[[int, str], None] | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        now: Callable[[], datetime] = clock.now,
     ):
         self.config = config
         self._spend_cb = spend
@@ -344,7 +346,7 @@ class YouTubeMirror:
             status, reason, message = _error_details(exc)
             if reason in QUOTA_REASONS:
                 retry_at = next_pacific_midnight(self._now())
-                when = retry_at.astimezone(VIETNAM).strftime("%H:%M ngày %d/%m/%Y")
+                when = retry_at.astimezone(VN).strftime("%H:%M ngày %d/%m/%Y")
                 what = ("Kênh YouTube đã đạt giới hạn số video được tải lên"
                         if reason == "uploadLimitExceeded" else "Đã dùng hết hạn mức (quota) YouTube API")
                 raise Postpone(f"{what} trong ngày; hệ thống sẽ tự thử lại sau {when} (giờ Việt Nam), "

@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 
 from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser, require
+from media_hub.clock import today_vn
 from media_hub.delivery import content_disposition, serve_object
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.legal import service as legal
@@ -113,7 +114,7 @@ async def bundle(session: SessionDep, store: StorageDep, user: CurrentUser,
         service.record_download(session, item, who, "zip")
     session.commit()
     return FileResponse(tmp, media_type="application/zip", background=BackgroundTask(tmp.unlink),
-                        headers={"Content-Disposition": content_disposition(f"phat-thanh-{date.today()}.zip")})
+                        headers={"Content-Disposition": content_disposition(f"phat-thanh-{today_vn()}.zip")})
 
 
 def _feed(request: Request, session, settings, items, title: str, key: str | None) -> Response:

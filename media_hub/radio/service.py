@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from feedgen.feed import FeedGenerator
 from sqlalchemy import func, select
@@ -20,12 +19,12 @@ from sqlalchemy.orm import Session, object_session
 from vietnam_provinces import Province, Ward
 
 from media_hub.accounts.models import User
+from media_hub.clock import VN
 from media_hub.library.models import MediaItem, MediaStatus
 from media_hub.radio.models import Download, Programme
 from players import KIND_LABELS, format_duration
 from storage import Storage
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 RUNNING_ORDER = "thu-tu-phat-song.csv"
 
 
