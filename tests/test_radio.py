@@ -163,3 +163,21 @@ def _report(client, day) -> dict:
     rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
     assert rows[0][:5] == ["Mã đơn vị", "Đơn vị hành chính", "Mã nội dung", "Tiêu đề", "Số lượt tải"]
     return {(int(r[0]) if r[0] else None, int(r[2])): int(r[4]) for r in rows[1:]}
+
+
+def test_csv_exports_are_inert_in_spreadsheets(radio):
+    """A title that a spreadsheet would run as a formula is written as text (prefixed ')."""
+    hub, items, _ = radio
+    item = items["quiet"]
+    hostile = '=HYPERLINK("http://127.0.0.1:9/x","Bấm vào đây")'
+    assert hub.client("admin").patch(f"/api/v1/media/{item['id']}", json={"title": hostile}).status_code == 200
+    hub.client("xa-hoan-kiem").get(item["broadcast_url"]).raise_for_status()
+    res = hub.client("reviewer").get("/radio/report.csv", params={"since": clock.today_vn(), "until": clock.today_vn()})
+    rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
+    titles = [r[3] for r in rows[1:] if int(r[2]) == item["id"]]
+    assert titles == ["'" + hostile]
+    res = hub.client("xa-hoan-kiem").get("/radio/bundle.zip", params={"ids": [item["id"]]})
+    with zipfile.ZipFile(io.BytesIO(res.content)) as bundle:
+        order = list(csv.reader(io.StringIO(bundle.read("thu-tu-phat-song.csv").decode("utf-8-sig"))))
+    assert order[1][1] == "'" + hostile
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in order + rows for cell in row)

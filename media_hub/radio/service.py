@@ -154,12 +154,25 @@ def zip_bundle(store: Storage, items: list[MediaItem], target: Path) -> Path:
                 for chunk in store.iter_range(item.broadcast_key):
                     out.write(chunk)
             rows.append([order, item.title, format_duration(item.broadcast_duration), name])
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(["Thứ tự", "Tiêu đề", "Thời lượng", "Tên tệp"])
-        writer.writerows(rows)
-        bundle.writestr(RUNNING_ORDER, "\ufeff" + text.getvalue())
+        bundle.writestr(RUNNING_ORDER, spreadsheet_csv(["Thứ tự", "Tiêu đề", "Thời lượng", "Tên tệp"], rows))
     return target
+
+
+#: A text cell starting with one of these is read as a formula by spreadsheet programs.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_csv(header: list[str], rows: Iterable[list]) -> str:
+    """CSV (RFC 4180) for spreadsheet programs: UTF-8 BOM so they read Vietnamese, and every
+    text cell that would start a formula (``= + - @``, tab, CR) prefixed with ``'`` (OWASP
+    "CSV injection"); numbers are written as they are."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell
+                         for cell in row])
+    return "\ufeff" + out.getvalue()
 
 
 def feed(items: list[MediaItem], *, title: str, self_url: str, site_url: str, publisher: str,
@@ -241,13 +254,10 @@ def report_csv(session: Session, since: date, until: date) -> str:
         .group_by(Download.commune_code, MediaItem.id, MediaItem.title)
         .order_by(Download.commune_code, MediaItem.id)
     ).all()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Mã đơn vị", "Đơn vị hành chính", "Mã nội dung", "Tiêu đề", "Số lượt tải",
-                     "Từ ngày", "Đến ngày"])
-    for code, item_id, title, count in rows:
-        writer.writerow([code or "", commune_name(code), item_id, title, count, since.isoformat(), until.isoformat()])
-    return "\ufeff" + out.getvalue()
+    return spreadsheet_csv(
+        ["Mã đơn vị", "Đơn vị hành chính", "Mã nội dung", "Tiêu đề", "Số lượt tải", "Từ ngày", "Đến ngày"],
+        ([code or "", commune_name(code), item_id, title, count, since.isoformat(), until.isoformat()]
+         for code, item_id, title, count in rows))
 
 
 def programmes(session: Session) -> list[Programme]:
