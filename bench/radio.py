@@ -108,7 +108,7 @@ def run_classic_pass1(src: Path) -> float:
     t = time.perf_counter()
     subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-i", str(src), "-af",
                     "aresample=44100,aformat=channel_layouts=mono,"
-                    "loudnorm=I=-23:TP=-1.5:LRA=11:dual_mono=true:print_format=json",
+                    "loudnorm=I=-23:TP=-1.5:LRA=11:print_format=json",
                     "-f", "null", "-"], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     return time.perf_counter() - t

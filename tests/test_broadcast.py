@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
+import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -64,6 +66,10 @@ def source(radio_dir):
         # +40 dB on 16-bit samples: hard-clipped, measures above 0 LUFS, true peak > 0 dBTP.
         "clipped.wav": lambda p: ffmpeg("-i", str(speech), "-af", "volume=40dB",
                                         "-c:a", "pcm_s16le", str(p)),
+        # A full-scale 3 kHz square wave (K-weighting lifts it): about +3 LUFS.
+        "square.wav": lambda p: ffmpeg("-f", "lavfi", "-i",
+                                       "aevalsrc=0.99*sgn(sin(2*PI*3000*t)):s=44100:d=5",
+                                       "-c:a", "pcm_s16le", str(p)),
         "stereo48.m4a": lambda p: make_audio(p, speech=True, channels=2, sample_rate=48000,
                                              duration=8.0),
         "surround.ac3": lambda p: make_audio(p, speech=True, codec="ac3", channels=6,
@@ -148,14 +154,44 @@ def test_quiet_source_is_raised_to_r128(source, broadcast):
     assert progress == sorted(progress) and progress[-1] == 1.0 and len(progress) > 3
 
 
-def test_loud_clipped_source_is_brought_down(source, broadcast):
-    measured = measure(source("clipped.wav"))
-    assert measured.integrated > -1 and measured.true_peak > 0
-    result, _ = broadcast("clipped.wav")
-    # Above 0 LUFS loudnorm refuses the measurement (measured_I is limited to -99..0):
-    # the gain comes first, then loudnorm.
-    assert result.input_loudness.integrated > 0
-    assert result.normalization == "limited"
+def independent_meters(path) -> dict[str, tuple[float, float]]:
+    """(integrated LUFS, true peak dBTP) of the file as it is, read by meters that are not
+    ours: a plain ffmpeg ``ebur128`` pass and, when installed, loudgain (BS.1770 both)."""
+    stderr = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", str(path),
+                             "-af", "ebur128=peak=true", "-f", "null", "-"],
+                            check=True, capture_output=True, text=True, timeout=120).stderr
+    summary = stderr[stderr.rindex("Summary:"):]
+    meters = {"ebur128": (float(re.search(r"I:\s+(\S+) LUFS", summary)[1]),
+                          float(re.search(r"Peak:\s+(\S+) dBFS", summary)[1]))}
+    if shutil.which("loudgain"):  # -s s (default): reads, writes no tags
+        row = subprocess.run(["loudgain", "-q", "-O", str(path)], check=True, capture_output=True,
+                             text=True, timeout=120).stdout.splitlines()[-1].split("\t")
+        meters["loudgain"] = (float(row[1].split()[0]), float(row[4].split()[0]))
+    return meters
+
+
+@pytest.mark.parametrize("name", ["speech", "quiet.wav", "stereo48.m4a"])
+def test_mono_file_reads_the_target_on_independent_meters(name, broadcast):
+    """The file a commune receives reads -23 LUFS on a standard meter run on it (a mono
+    file normalised "as dual mono" read -26)."""
+    result, _ = broadcast(name)
+    assert MP3(result.path).info.channels == 1
+    for meter, (integrated, true_peak) in independent_meters(result.path).items():
+        assert integrated == pytest.approx(EBU.integrated, abs=0.5), (meter, integrated)
+        assert true_peak <= EBU.true_peak, (meter, true_peak)
+
+
+@pytest.mark.parametrize("name", ["clipped.wav", "square.wav"])
+def test_loud_clipped_source_is_brought_down(name, source, broadcast):
+    measured = measure(source(name))
+    assert measured.integrated > -3 and measured.true_peak > 0
+    result, _ = broadcast(name)
+    if name == "square.wav":
+        # Above 0 LUFS loudnorm refuses the measurement (measured_I is limited to -99..0):
+        # the gain comes first, then loudnorm.
+        assert result.input_loudness.integrated > 0 and result.normalization == "limited"
+    else:  # brought down by a pure gain, its peaks far under the limit
+        assert result.normalization == "linear"
     assert_broadcast_ready(result)
 
 

@@ -105,6 +105,9 @@ def test_radio_page_filters_and_feeds(radio):
     page = anonymous.get("/radio", params={"topic": topic["slug"]}).text
     assert items["quiet"]["title"] in page and items["mute"]["title"] not in page
     assert items["quiet"]["title"] not in anonymous.get("/radio", params={"topic": "khong-co"}).text
+    # How loudness was measured: on the file itself, as the communes' meters read it.
+    assert ("Độ to đo theo ITU-R BS.1770 / EBU R128 trên chính tệp MP3" in page
+            and "mục tiêu −23,0 LUFS, đỉnh thực ≤ −1,0 dBTP" in page), page
     for url in ("/radio/feed.xml", f"/radio/topics/{topic['slug']}/feed.xml"):
         parsed = feedparser.parse(anonymous.get(url).content)
         assert not parsed.bozo, parsed.bozo_exception

@@ -29,11 +29,11 @@ items such as jingles as programmes of their own), so the joins do not jump in l
 and the whole is on target too; the parts are joined with the ``concat`` filter (not
 the concat demuxer) and encoded once.
 
-Mono is measured as *dual mono* (``loudnorm dual_mono=true``, ``ebur128 dualmono``):
-a mono file played on a stereo system or a pair of loudspeakers feeds the same signal
-to both channels and BS.1770 sums the two channels' power, so it is heard 3 LU louder
-than a one-channel measurement says.  Measured as dual mono, a -23 LUFS mono file is
--23 LUFS as played (a one-channel meter reads it at -26 LUFS).
+A mono file is measured as it is, one channel with weight 1.0, as every BS.1770 meter
+run on the file reads it (ffmpeg ``ebur128``, loudgain, the meters commune staff use):
+the delivered file reads the target on an independent meter.  (Measuring mono "as dual
+mono", +3 LU for two loudspeakers fed the same signal, made files that such meters read
+3 LU under the target.)
 
 The encoded file is what must meet the target, so loudnorm aims :data:`TP_MARGIN`
 below the true-peak limit (MP3 coding adds a fraction of a dB of true peak) and
@@ -127,8 +127,8 @@ class Mp3Profile:
 class Loudness:
     """A BS.1770 / EBU R128 measurement: ``integrated`` loudness in LUFS (-inf when all
     is gated out), loudness range ``lra`` in LU, ``true_peak`` in dBTP, ``threshold``
-    (the relative gate of the integrated measurement) in LUFS.  Mono is measured as
-    dual mono."""
+    (the relative gate of the integrated measurement) in LUFS.  Mono is measured as one
+    channel (as standard meters read the file)."""
 
     integrated: float
     lra: float
@@ -265,13 +265,13 @@ def measure(path) -> Loudness:
     """Measure a file's default audio stream with ffmpeg's ``ebur128`` meter (ITU-R
     BS.1770-4, EBU R128 / Tech 3341-3342): integrated loudness and its gate threshold
     in LUFS, LRA in LU, true peak in dBTP (``peak=true``: 4x oversampled), to 0.1;
-    mono is measured as dual mono.  Raises :class:`NoAudio`, :class:`BroadcastError`."""
+    mono as one channel, like any meter run on the file.  Raises :class:`NoAudio`, :class:`BroadcastError`."""
     return _measure(path)
 
 
 def _measure(path, on_seconds=None) -> Loudness:
     index, _ = _audio_stream(path)
-    meter = _chain(("ebur128", {"peak": "true", "dualmono": "true"}))
+    meter = _chain(("ebur128", {"peak": "true"}))
     stderr = _run([*_FFMPEG, "-progress", "pipe:1", *_input(path), "-filter_complex",
                    f"[0:{index}]{meter}[m]", "-map", "[m]", "-f", "null", "-"], on_seconds)
     summary = stderr[stderr.rfind("Summary:"):]
@@ -354,7 +354,7 @@ def _loudnorm(aim: _Aim, measured: Loudness, json_out: bool = True) -> tuple:
         "measured_I": f"{measured.integrated:.2f}", "measured_TP": f"{measured.true_peak:.2f}",
         "measured_LRA": f"{max(measured.lra, 0.01):.2f}",
         "measured_thresh": f"{measured.threshold:.2f}", "offset": 0, "linear": "true",
-        "dual_mono": "true", "print_format": "json" if json_out else "none"})
+        "print_format": "json" if json_out else "none"})
 
 
 def _pass1(part: _Part, pre: tuple, aim: _Aim, profile, on_seconds) -> Loudness:
@@ -414,13 +414,16 @@ def _plan(part: _Part, aim: _Aim, profile, floor: float,
         return _Plan(part, (), first, "dynamic"), first
     # Peaks (or a loudness above 0 LUFS) are in the way: gain + limiter, measure again.
     gain, ceiling = aim.integrated - first.integrated, aim.true_peak - LIMITER_HEADROOM
-    for _ in range(2):
+    for _ in range(3):
         pre = _limiter(gain, ceiling)
         progress.total += part.duration * _COST_MEASURE
         m = _pass1(part, pre, aim, profile, progress.pass_(part.duration, _COST_MEASURE))
         if _linear_ok(m, aim):
             return _Plan(part, pre, m, "limited"), first
-        ceiling -= max(_excess(m, aim), 0.0) + 0.2
+        # The limiter took loudness off (loudnorm's make-up gain would lift the peaks over
+        # again): feed it that much more, and lower its ceiling by any inter-sample overshoot.
+        gain += aim.integrated - m.integrated
+        ceiling -= max(m.true_peak - ceiling, 0.0)
     return _Plan(part, pre, m, "dynamic"), first
 
 
