@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 import players
-from media_hub import share
+from media_hub import apidocs, share
 from media_hub.accounts import router as accounts
 from media_hub.accounts.router import login_redirect
 from media_hub.accounts.web import SESSION_COOKIE, authenticate, csrf_token
@@ -22,6 +22,7 @@ from media_hub.channel import router as channel
 from media_hub.config import Settings, get_settings
 from media_hub.imports import router as imports
 from media_hub.legal import router as legal
+from media_hub.links import ForwardedHeaders, public_base
 from media_hub.library import router as library
 from media_hub.library.uploads import UploadRejected
 from media_hub.mirror import router as mirror
@@ -61,7 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     check_secret(settings)
     settings.ensure_dirs()
-    app = FastAPI(title="media-hub", version="0.1.0", dependencies=[Depends(authenticate)])
+    app = FastAPI(title="media-hub", version="0.1.0", dependencies=[Depends(authenticate)],
+                  docs_url=None, redoc_url=None)  # apidocs: offline
     app.state.settings = settings
     app.state.storage = open_storage(settings.blob_url)
     app.add_middleware(
@@ -70,11 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age,
         same_site="lax",
-        https_only=settings.public_base_url.startswith("https://"),
+        https_only=public_base(settings).startswith("https://"),
     )
     app.add_middleware(HeadAsGet)
-    app.add_middleware(channel.LivePlaylists, settings=settings, store=app.state.storage)  # outermost: no session
+    app.add_middleware(channel.LivePlaylists, settings=settings, store=app.state.storage)  # no session
+    app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)  # outermost: who sent the headers
     app.mount("/static", StaticFiles(directory=players.STATIC_DIR), name="static")
+    apidocs.install(app)
     for module in (library, review, captions, channel, radio, legal, accounts, mirror, imports, share):
         app.include_router(module.api)
         app.include_router(module.pages)

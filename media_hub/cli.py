@@ -129,7 +129,7 @@ def serve(
     """Migrate the database and run the web app (and, by default, a worker)."""
     import uvicorn
 
-    from media_hub import db
+    from media_hub import accesslog, db
     from media_hub.app import create_app
 
     settings = get_settings()
@@ -137,15 +137,23 @@ def serve(
     db.upgrade(settings.db_url)
     _first_admin(settings)
     _default_channel(settings)
-    child = subprocess.Popen([sys.executable, "-m", "media_hub.cli", "worker"], preexec_fn=_die_with_parent) if worker else None
     host, port = host or settings.host, port or settings.port
+    # Links follow the address served (media_hub.links.public_base): the web workers and the
+    # embedded worker read it from the environment, this process from its settings.
+    settings.host, settings.port = host, port
+    os.environ.update(MEDIA_HUB_HOST=host, MEDIA_HUB_PORT=str(port))
+    child = subprocess.Popen([sys.executable, "-m", "media_hub.cli", "worker"], preexec_fn=_die_with_parent) if worker else None
     console.print(f"[bold]media-hub[/] at http://{host}:{port}/  (data in {settings.data_dir})")
     settings.session_secret  # noqa: B018 - made once here, not raced by the web workers
     # Several web workers import the app themselves (create_app() reads the same environment).
     app_ = "media_hub.app:create_app" if settings.web_workers > 1 else create_app(settings)
     try:
         uvicorn.run(app_, factory=settings.web_workers > 1, workers=settings.web_workers, host=host, port=port,
-                    log_level="info", access_log=settings.access_log)
+                    log_level="info", access_log=settings.access_log, log_config=accesslog.log_config(),
+                    # X-Forwarded-* only from trusted_proxies, applied by the app (media_hub.links.
+                    # ForwardedHeaders, which also needs to know who sent them); uvicorn's own
+                    # default would trust 127.0.0.1, so anyone on the machine could pick their address.
+                    proxy_headers=False)
     finally:
         if child:
             child.send_signal(signal.SIGTERM)
@@ -205,6 +213,7 @@ def ingest(
     from media_hub.captions import service as captions
     from media_hub.library import service
     from media_hub.library.models import Job, JobState, MediaItem
+    from media_hub.links import public_base
     from players import JOB_TASK_LABELS
     from storage import open_storage
     from subtitles.formats import to_webvtt
@@ -276,7 +285,7 @@ def ingest(
             elif next(r for r in item_jobs() if r[0] == jid)[2] not in ended:
                 time.sleep(0.5)  # another worker holds this job: wait for it
 
-    base = settings.public_base_url.rstrip("/")
+    base = public_base(settings)
     with db.session_scope(settings.db_url) as s:
         item = s.get(MediaItem, item_id)
         if item.status != "ready":

@@ -31,7 +31,10 @@ class Settings(BaseSettings):
     )
     broker_url: str | None = Field(None, description="Celery broker; default kombu SQLAlchemy transport on SQLite.")
     result_backend: str | None = Field(None, description="Celery result backend; the hub records results itself.")
-    public_base_url: str = Field("http://127.0.0.1:8000", description="Absolute base of links the hub prints.")
+    public_base_url: str | None = Field(
+        None, description="Absolute base of the links the hub prints; default: serve's host and port "
+        "(media_hub.links.public_base)."
+    )
     media_base_url: str | None = Field(
         None, description="Public base URL for published media (a CDN); default: the hub's /media/ route."
     )

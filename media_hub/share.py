@@ -32,6 +32,7 @@ from media_hub.deps import SessionDep, SettingsDep
 from media_hub.library import service as library
 from media_hub.library.models import MediaItem, MediaStatus
 from media_hub.library.schemas import ItemOut, media_url
+from media_hub.links import public_base
 
 api = APIRouter(prefix="/api/v1", tags=["sharing"])
 pages = APIRouter(include_in_schema=False)
@@ -45,7 +46,7 @@ def _q(text: str) -> str:
 
 
 def base_url(request: Request) -> str:
-    return request.app.state.settings.public_base_url.rstrip("/")
+    return public_base(request.app.state.settings, request)
 
 
 def absolute(base: str, url: str | None) -> str | None:

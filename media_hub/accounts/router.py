@@ -15,6 +15,7 @@ from media_hub.accounts import service
 from media_hub.accounts.models import ApiToken, Role, User
 from media_hub.accounts.web import SESSION_KEY, client_address, read_device, remember_device, require
 from media_hub.deps import SessionDep, SettingsDep
+from media_hub.links import public_base
 from media_hub.radio import service as radio
 from media_hub.policy import Action
 from media_hub.web import back, flash, render
@@ -135,7 +136,7 @@ def _tokens(session, user: User) -> list[dict]:
 
 
 def _account(request: Request, session, settings, user: User, status_code: int = 200, **extra):
-    base = settings.public_base_url.rstrip("/")
+    base = public_base(settings, request)
     return render(request, "account.html", {
         "tokens": _tokens(session, user),
         "sessions": service.list_sessions(session, user, request.session.get(SESSION_KEY)),

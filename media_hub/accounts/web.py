@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from media_hub.accounts import service
 from media_hub.accounts.models import User
 from media_hub.deps import get_session
+from media_hub.links import public_base
 from media_hub.policy import Action, can
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -115,7 +116,7 @@ def remember_device(request: Request, response: Response, user: User) -> None:
     device_id = known[1] if known and known[0] == user.id else secrets.token_urlsafe(16)
     response.set_cookie(
         DEVICE_COOKIE, _devices(request).dumps({"u": user.id, "d": device_id}), max_age=DEVICE_MAX_AGE,
-        httponly=True, samesite="lax", secure=request.app.state.settings.public_base_url.startswith("https://"),
+        httponly=True, samesite="lax", secure=public_base(request.app.state.settings, request).startswith("https://"),
     )
 
 

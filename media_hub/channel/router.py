@@ -25,6 +25,7 @@ from media_hub.clock import today_vn
 from media_hub.db import session_factory, utcnow
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library.models import Job, JobState, MediaItem, MediaStatus
+from media_hub.links import public_base
 from media_hub.policy import Action, can
 from media_hub.web import back, flash, render
 from workers.celery_app import enqueue
@@ -218,9 +219,9 @@ def epg(slug: str, session: SessionDep, store: StorageDep):
 
 
 @pages.get("/channels.m3u")
-def iptv_m3u(session: SessionDep, settings: SettingsDep):
+def iptv_m3u(request: Request, session: SessionDep, settings: SettingsDep):
     """M3U playlist of every channel for IPTV players (VLC, Kodi, smart TVs)."""
-    base = settings.public_base_url.rstrip("/")
+    base = public_base(settings, request)
     channels = list(session.scalars(select(Channel).order_by(Channel.number)))
     entries = [(_xmltv_id(c), c.name, f"{base}/static/favicon.svg", c.number, c.group,
                 f"{base}/channels/{c.slug}/live.m3u8") for c in channels]

@@ -16,6 +16,7 @@ from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library import service, uploads
 from media_hub.library.models import Job, MediaItem, MediaStatus
 from media_hub.library.schemas import ItemList, ItemOut, JobOut, UploadOut
+from media_hub.links import public_base
 from media_hub.policy import Action, can
 from media_hub.web import render
 from workers.celery_app import enqueue
@@ -140,9 +141,9 @@ def library_page(request: Request, session: SessionDep, user: CurrentUser, q: st
 
 
 @pages.get("/sitemap.xml")
-def sitemap(session: SessionDep, settings: SettingsDep) -> Response:
+def sitemap(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Watch pages of published items (sitemaps.org protocol 0.9)."""
-    base = settings.public_base_url.rstrip("/")
+    base = public_base(settings, request)
     urlset = ET.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
     for item in service.list_items(session, None, limit=50000):
         url = ET.SubElement(urlset, "url")

@@ -50,6 +50,7 @@ from media_hub.config import Settings
 from media_hub.clock import VN
 from media_hub.db import session_scope, utcnow
 from media_hub.library.models import Job, JobState, MediaItem, MediaStatus
+from media_hub.links import public_base
 from media_hub.mirror.models import MirrorStatus, QuotaUsage, YouTubeMirror
 from media_hub.mirror.youtube import (
     DEFAULT_UNIT_COSTS,
@@ -111,7 +112,7 @@ def has_video(item: MediaItem) -> bool:
 
 
 def watch_url(settings: Settings, item: MediaItem) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/v/{urllib.parse.quote(item.slug)}"
+    return f"{public_base(settings)}/v/{urllib.parse.quote(item.slug)}"
 
 
 # -- hooks for the web routes ------------------------------------------------------------------

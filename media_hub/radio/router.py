@@ -19,6 +19,7 @@ from media_hub.clock import today_vn
 from media_hub.delivery import content_disposition, serve_object
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.legal import service as legal
+from media_hub.links import public_base
 from media_hub.library.models import MediaItem
 from media_hub.library.router import viewable
 from media_hub.library.schemas import ItemOut
@@ -118,9 +119,10 @@ async def bundle(session: SessionDep, store: StorageDep, user: CurrentUser,
 
 
 def _feed(request: Request, session, settings, items, title: str, key: str | None) -> Response:
-    base = settings.public_base_url.rstrip("/")
+    base = public_base(settings, request)
+    self_url = f"{base}{request.url.path}" + (f"?{request.url.query}" if request.url.query else "")
     body = service.feed(
-        items, title=title, self_url=str(request.url), site_url=f"{base}/radio", publisher=settings.publisher,
+        items, title=title, self_url=self_url, site_url=f"{base}/radio", publisher=settings.publisher,
         audio_url=lambda item: base + _audio_url(item, key), watch_url=lambda item: f"{base}/v/{item.slug}",
         description=f"Chương trình phổ biến, giáo dục pháp luật của {settings.publisher} cho hệ thống truyền thanh cơ sở.",
     )
@@ -187,7 +189,7 @@ def radio_page(request: Request, session: SessionDep, settings: SettingsDep, use
     items = service.broadcast_items(session, topic=topic or None, document_id=doc_id, since=day(since),
                                     until=day(until))
     key = user.feed_key if user else None
-    base = settings.public_base_url.rstrip("/")
+    base = public_base(settings, request)
     return render(request, "radio.html", {
         "items": [_radio_out(i).model_dump(mode="json") | {"transcript": _public_transcript(i)} for i in items],
         "topics": [{"slug": t.slug, "name": t.name} for t in legal.list_topics(session)],
