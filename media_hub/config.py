@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         default_factory=dict, description='JSON: quota units per API method overriding the defaults, e.g. {"videos.insert": 1}.'
     )
     youtube_daily_quota: int = Field(10_000, ge=1, description="API units the hub may spend per Pacific-time day.")
+    youtube_takedown_reserve: int = Field(
+        1_000, ge=0, description="Of the daily quota, units only takedowns (unpublishing) may spend: "
+        "uploads and updates stop this far below the limit.",
+    )
     youtube_chunk_bytes: int = Field(
         8 * 1024 * 1024, gt=0, multiple_of=256 * 1024, description="Upload chunk size, bytes (a multiple of 256 KiB)."
     )

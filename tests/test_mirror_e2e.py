@@ -228,6 +228,53 @@ def test_quota_exceeded_postpones_until_pacific_midnight_without_spending_an_att
     assert [j for j in again["jobs"] if j["task"] == "mirror"][-1]["state"] == "retrying"
 
 
+def test_takedown_goes_through_when_uploads_spent_the_quota(hub, fake, published):
+    """A day of uploads spends all the quota uploads may use; an update waits for the reset,
+    but unpublishing wakes that job and makes the video private at once (reserved units)."""
+    from sqlalchemy import delete
+
+    from media_hub.config import Settings
+    from media_hub.db import session_scope
+    from media_hub.mirror import service
+    from media_hub.mirror.models import QuotaUsage
+    from media_hub.mirror.youtube import Postpone
+
+    settings = Settings(data_dir=Path(hub.env["MEDIA_HUB_DATA_DIR"]))
+    video_id = wait_mirror(hub, published["id"], "mirrored")["mirror"]["video_id"]
+    assert fake.videos[video_id]["status"]["privacyStatus"] == "public"
+    with session_scope(settings.db_url) as s:
+        before = service.usage(s)
+    try:
+        for units in (1600, 50, 1):  # as many uploads as the ledger lets through
+            while True:
+                try:
+                    service.spend(settings, units, "videos.insert")
+                except Postpone:
+                    break
+        with session_scope(settings.db_url) as s:
+            spent = service.usage(s)[service.TOTAL]
+        assert spent == settings.youtube_daily_quota - settings.youtube_takedown_reserve
+
+        with hub.client("admin") as admin:
+            res = admin.patch(f"/api/v1/media/{published['id']}", json={"title": TITLE + " (sửa)"})
+            assert res.status_code == 200, res.text
+        waiting = wait_mirror(hub, published["id"], "postponed")["mirror"]
+        assert "hạn mức" in waiting["error"]
+        assert fake.videos[video_id]["snippet"]["title"] == TITLE  # the update waits for the reset
+
+        with hub.client("reviewer") as reviewer:
+            assert reviewer.post(f"/api/v1/media/{published['id']}/unpublish").status_code == 200
+        wait_mirror(hub, published["id"], "withdrawn")
+        assert fake.videos[video_id]["status"]["privacyStatus"] == "private"
+        with session_scope(settings.db_url) as s:
+            after = service.usage(s)[service.TOTAL]
+        assert spent < after <= settings.youtube_daily_quota  # paid from the reserve
+    finally:
+        with session_scope(settings.db_url) as s:  # give the day's quota back to later tests
+            s.execute(delete(QuotaUsage).where(QuotaUsage.day == service.pacific_day()))
+            s.add_all(QuotaUsage(day=service.pacific_day(), method=m, units=u) for m, u in before.items())
+
+
 FAST_RECOVERY_STALE = float(FAST_RECOVERY["MEDIA_HUB_JOB_STALE_SECONDS"])
 
 
@@ -238,7 +285,7 @@ def db_settings(tmp_path):
     from media_hub import db
     from media_hub.config import Settings
 
-    settings = Settings(data_dir=tmp_path, youtube_daily_quota=2000, job_stale_seconds=60)
+    settings = Settings(data_dir=tmp_path, youtube_daily_quota=2000, youtube_takedown_reserve=0, job_stale_seconds=60)
     db.upgrade(settings.db_url)
     return settings
 
@@ -261,6 +308,55 @@ def test_quota_ledger_adds_per_pacific_day_and_postpones_past_the_limit(db_setti
     service.spend(db_settings, 50, "videos.update", now + timedelta(hours=1))  # a new Pacific day
     with session_scope(db_settings.db_url) as s:
         assert service.usage(s, service.pacific_day(now + timedelta(hours=1)))["*"] == 50
+
+
+def test_uploads_stop_short_of_the_units_reserved_for_takedowns(db_settings):
+    from media_hub.db import session_scope
+    from media_hub.mirror import service
+    from media_hub.mirror.youtube import Postpone
+
+    settings = db_settings.model_copy(update={"youtube_takedown_reserve": 300})
+    now = datetime(2026, 1, 15, 7, 30, tzinfo=timezone.utc)
+    service.spend(settings, 1600, "videos.insert", now)
+    service.spend(settings, 100, "videos.update", now)
+    with pytest.raises(Postpone):  # 1750 > 2000 - 300
+        service.spend(settings, 50, "playlistItems.insert", now)
+    service.spend(settings, 1, "videos.list", now, takedown=True)
+    service.spend(settings, 299, "videos.update", now, takedown=True)
+    with pytest.raises(Postpone):  # the reserve ends at the daily limit
+        service.spend(settings, 1, "videos.delete", now, takedown=True)
+    with session_scope(settings.db_url) as s:
+        assert service.usage(s, service.pacific_day(now))["*"] == 2000
+
+
+def test_uploads_and_updates_give_way_to_a_queued_takedown(db_settings):
+    from media_hub.db import session_scope
+    from media_hub.library.models import Job, JobState, MediaItem, MediaKind, MediaStatus
+    from media_hub.mirror.models import MirrorStatus, YouTubeMirror
+    from media_hub.mirror.service import takedown_waiting
+
+    def item(n: int, status: MediaStatus) -> MediaItem:
+        return MediaItem(public_id=str(n) * 32, slug=f"x{n}", title="x", kind=MediaKind.skit, checksum="0" * 64,
+                         size_bytes=1, original_filename="x.mp4", original_content_type="video/mp4",
+                         original_key=f"media/x{n}/original", status=status)
+
+    with session_scope(db_settings.db_url) as s:
+        uploading, unpublished = item(1, MediaStatus.published), item(2, MediaStatus.ready)
+        s.add_all([uploading, unpublished])
+        s.flush()
+        s.add_all([YouTubeMirror(item_id=uploading.id, status=MirrorStatus.uploading, state={}),
+                   YouTubeMirror(item_id=unpublished.id, status=MirrorStatus.mirrored, video_id="v1", state={})])
+        ids = uploading.id, unpublished.id
+    assert not takedown_waiting(db_settings, ids[0])
+    with session_scope(db_settings.db_url) as s:
+        s.add(Job(item_id=ids[1], task="mirror", state=JobState.queued))
+    assert takedown_waiting(db_settings, ids[0])  # another item's takedown goes first
+    with session_scope(db_settings.db_url) as s:
+        s.get(YouTubeMirror, 2).status = MirrorStatus.withdrawn
+    assert not takedown_waiting(db_settings, ids[0])
+    with session_scope(db_settings.db_url) as s:
+        s.get(MediaItem, ids[0]).status = MediaStatus.ready  # its own item was unpublished mid-upload
+    assert takedown_waiting(db_settings, ids[0])
 
 
 def test_a_postponed_job_keeps_its_attempt_and_the_sweep_requeues_it_when_due(db_settings):

@@ -57,10 +57,12 @@ def sync_mirror(item_id: int, session: SessionDep, settings: SettingsDep, user: 
 
 @api.get("/youtube/quota")
 def quota(session: SessionDep, settings: SettingsDep, _user: User = Depends(require(Action.review_queue))) -> dict:
-    """YouTube API units spent today (Pacific time) per method, the total and the limit."""
+    """YouTube API units spent today (Pacific time) per method, the total, the limit and the
+    units of it kept for takedowns (``takedown_reserve``)."""
     spent = service.usage(session)
     total = spent.pop(service.TOTAL, 0)
     return {"day": service.pacific_day().isoformat(), "limit": settings.youtube_daily_quota, "total": total,
+            "takedown_reserve": settings.youtube_takedown_reserve,
             "methods": spent, "resets_at": next_pacific_midnight().isoformat(), "enabled": service.enabled(settings)}
 
 

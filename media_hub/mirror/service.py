@@ -10,7 +10,9 @@ Three parts:
   brings YouTube in step with the item *as it is when the job runs*.
 * :func:`spend` — the quota ledger: adds the units of each API request to
   :class:`QuotaUsage` for the current Pacific day, atomically, and raises
-  :class:`Postpone` when the day's total would pass ``youtube_daily_quota``.
+  :class:`Postpone` when the day's total would pass ``youtube_daily_quota``
+  (for uploads and updates: that limit less ``youtube_takedown_reserve``, units
+  kept for takedowns, so unpublishing works even after a day of uploads).
 * :func:`sync` — the body of a ``mirror`` job (see ``workers.tasks.run_mirror``):
   upload, update, captions, playlists, or take the video down, with the
   :class:`MirrorState` persisted as soon as it changes (a crashed worker's
@@ -22,6 +24,12 @@ quality we have, YouTube transcodes it anyway; otherwise the top HLS rendition
 (H.264/AAC in MPEG-TS segments) joined and remuxed to MP4 with ``-c copy``.
 Items without a video stream (radio) are never mirrored: YouTube takes no
 audio-only files.
+
+Takedowns go first: a takedown (the item is no longer published) never waits for an
+upload's postponement, wakes a waiting job of its item, and an upload or update yields
+(before it starts and between upload chunks; the resumable session is kept) while a
+takedown is queued. A takedown that YouTube itself refuses for quota is retried every
+:data:`TAKEDOWN_RETRY` seconds rather than at the quota's reset.
 
 Errors: :class:`Postpone` → mirror ``postponed`` with the reason and
 ``retry_at``, the job waits (``jobs.postpone``: no attempt spent);
@@ -79,6 +87,8 @@ TOTAL = "*"  # the QuotaUsage row of a day holding the day's total, next to one 
 # ffprobe format names of the containers YouTube accepts as uploads.
 YOUTUBE_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "flv", "mpeg", "mpegts", "asf"}
 WAIT_FOR_OTHER = 5.0  # seconds a job waits when another mirror job of the item is running
+YIELD_FOR_TAKEDOWN = 1.0  # seconds an upload/update sets itself aside while a takedown is queued
+TAKEDOWN_RETRY = 600.0  # seconds between attempts of a takedown YouTube refused for quota
 ACTIVE = (JobState.queued, JobState.running, JobState.retrying)
 
 
@@ -162,6 +172,19 @@ def _request_sync(session: Session, settings: Settings, item: MediaItem) -> Job 
         row = YouTubeMirror(item_id=item.id, status=MirrorStatus.pending, state={})
         session.add(row)
     waiting = _mirror_jobs(session, item.id, (JobState.queued, JobState.retrying))
+    if waiting and not published and waiting[-1].state == JobState.retrying:
+        # A takedown does not wait for an upload's postponement (quota, backoff): run it now.
+        job = waiting[-1]
+        woken = session.execute(
+            update(Job).where(Job.id == job.id, Job.state == JobState.retrying)
+            .values(state=JobState.queued, heartbeat_at=None).execution_options(synchronize_session=False)
+        ).rowcount
+        session.refresh(job)
+        _pending(row, job)
+        session.commit()
+        if woken:
+            enqueue(settings, job.task, job.id)
+        return job
     if waiting:
         job = waiting[-1]
         if row.status in (MirrorStatus.withdrawn, MirrorStatus.failed, MirrorStatus.mirrored):
@@ -204,17 +227,21 @@ def _vietnam_time(moment: datetime) -> str:
     return moment.astimezone(VN).strftime("%H:%M ngày %d/%m/%Y")
 
 
-def spend(settings: Settings, units: int, method: str, now: datetime | None = None) -> None:
+def spend(settings: Settings, units: int, method: str, now: datetime | None = None, *,
+          takedown: bool = False) -> None:
     """Record ``units`` of YouTube API quota for ``method`` on the current Pacific day.
 
     Atomic on SQLite and PostgreSQL: one conditional UPDATE of the day's total row
-    (``method == "*"``) adds the units only while the total stays within
-    ``youtube_daily_quota``, so concurrent workers never overspend together.
+    (``method == "*"``) adds the units only while the total stays within the limit,
+    so concurrent workers never overspend together: ``youtube_daily_quota`` for a
+    ``takedown``, that less ``youtube_takedown_reserve`` for everything else.
     Raises :class:`Postpone` (retry at the next Pacific midnight) otherwise.
     """
     now = now or utcnow()
     day = pacific_day(now)
     limit = settings.youtube_daily_quota
+    if not takedown:
+        limit = max(limit - settings.youtube_takedown_reserve, 0)
     with session_scope(settings.db_url) as s:
         dialect = s.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -361,36 +388,28 @@ def sync(run: Attempt) -> Record:
     if snap.published and not snap.has_video:
         return lambda item: _finish_row(item, status=MirrorStatus.failed,
                                         error="Nội dung không có hình ảnh; YouTube chỉ nhận video.")
+    if not snap.published:
+        return _take_down(run, state)
     if snap.row_status == MirrorStatus.postponed and snap.retry_at and snap.retry_at > utcnow():
         return _postpone(run, "Đang chờ hạn mức YouTube API được đặt lại.", snap.retry_at, show=False)
+    if takedown_waiting(settings, snap.item_id):
+        return _yield(run)
 
     client = YouTubeClient(mirror_config(settings), lambda units, method: spend(settings, units, method))
     try:
-        if not snap.published:
-            try:
-                action = client.unpublish(state.video_id)
-            except MirrorFailed as exc:
-                if exc.status != 404:
-                    raise
-                action = "delete"  # already gone from YouTube: nothing left to take down
-            if action == "delete":
-                state = MirrorState()
-            else:
-                # Re-publishing must send the full metadata again (privacy back to public).
-                state.privacy_status, state.metadata_sha256 = "private", None
-            return lambda item: _finish_row(item, status=MirrorStatus.withdrawn, state=state)
-
         path = ""
         if state.video_id is None:
             _write_row(settings, run, status=MirrorStatus.uploading, error=None, retry_at=None)
             path = str(upload_source(run, snap))
-        progress = _Progress(settings, run)
+        progress = _Progress(settings, run, snap.item_id)
 
         def on_state(new: MirrorState) -> None:
             _write_row(settings, run, state=new.to_dict(), video_id=new.video_id)
 
         client.mirror(state, path=path, metadata=snap.metadata, captions=snap.captions, topics=snap.topics,
                       on_state=on_state, on_progress=progress)
+    except _TakedownFirst:
+        return _yield(run)
     except Postpone as exc:
         log.warning("mirror job %s postponed until %s: %s", run.job_id, exc.retry_at, exc.reason)
         return _postpone(run, exc.reason, exc.retry_at, show=True)
@@ -400,6 +419,65 @@ def sync(run: Attempt) -> Record:
         jobs.fail(settings, run.job_id, run.number, exc.reason)
         return _noop
     return lambda item: _finish_row(item, status=MirrorStatus.mirrored, state=state, progress=1.0)
+
+
+def _take_down(run: Attempt, state: MirrorState) -> Record:
+    """Make the video private (or delete it), spending the units reserved for takedowns."""
+    settings = run.settings
+    client = YouTubeClient(mirror_config(settings),
+                           lambda units, method: spend(settings, units, method, takedown=True))
+    try:
+        try:
+            action = client.unpublish(state.video_id)
+        except MirrorFailed as exc:
+            if exc.status != 404:
+                raise
+            action = "delete"  # already gone from YouTube: nothing left to take down
+    except Postpone as exc:
+        until = exc.retry_at
+        if exc.api_reason != "hubQuota":  # YouTube's own refusal: ask again soon, not at the reset
+            until = min(until, utcnow() + timedelta(seconds=TAKEDOWN_RETRY))
+        log.warning("takedown job %s postponed until %s: %s", run.job_id, until, exc.reason)
+        return _postpone(run, exc.reason, until, show=True)
+    except MirrorFailed as exc:
+        log.warning("takedown job %s failed: %s", run.job_id, exc.reason)
+        _write_row(settings, run, status=MirrorStatus.failed, error=exc.reason, retry_at=None)
+        jobs.fail(settings, run.job_id, run.number, exc.reason)
+        return _noop
+    if action == "delete":
+        state = MirrorState()
+    else:
+        # Re-publishing must send the full metadata again (privacy back to public).
+        state.privacy_status, state.metadata_sha256 = "private", None
+    return lambda item: _finish_row(item, status=MirrorStatus.withdrawn, state=state)
+
+
+def takedown_waiting(settings: Settings, item_id: int) -> bool:
+    """Whether the upload/update of ``item_id`` must stop: the item is no longer published,
+    or a takedown (a mirror job of an item no longer published whose copy is not
+    withdrawn) is queued and goes first."""
+    with session_scope(settings.db_url) as s:
+        if s.scalar(select(MediaItem.status).where(MediaItem.id == item_id)) != MediaStatus.published:
+            return True
+        return s.scalar(
+            select(Job.id)
+            .join(MediaItem, MediaItem.id == Job.item_id)
+            .join(YouTubeMirror, YouTubeMirror.item_id == Job.item_id)
+            .where(Job.task == TASK, Job.state == JobState.queued, MediaItem.status != MediaStatus.published,
+                   YouTubeMirror.status != MirrorStatus.withdrawn)
+            .limit(1)
+        ) is not None
+
+
+class _TakedownFirst(Exception):
+    """Raised between upload chunks to stop an upload while a takedown is queued."""
+
+
+def _yield(run: Attempt) -> Record:
+    """Set this upload/update aside for a queued takedown; the sweep requeues it (the upload
+    session is stored, so it resumes from the byte YouTube confirmed)."""
+    return _postpone(run, "Đang nhường lượt cho yêu cầu gỡ video khỏi YouTube.",
+                     utcnow() + timedelta(seconds=YIELD_FOR_TAKEDOWN), show=False)
 
 
 def _finish_row(item: MediaItem, *, status: MirrorStatus, state: MirrorState | None = None,
@@ -421,8 +499,8 @@ def _finish_row(item: MediaItem, *, status: MirrorStatus, state: MirrorState | N
 class _Progress:
     """Upload progress → the job (heartbeat thread) and the mirror row (at most once a second)."""
 
-    def __init__(self, settings: Settings, run: Attempt):
-        self.settings, self.run, self.written = settings, run, 0.0
+    def __init__(self, settings: Settings, run: Attempt, item_id: int):
+        self.settings, self.run, self.item_id, self.written = settings, run, item_id, 0.0
 
     def __call__(self, sent: int, total: int) -> None:
         fraction = sent / total if total else 1.0
@@ -434,6 +512,8 @@ class _Progress:
                 _write_row(self.settings, self.run, progress=fraction)
             except Exception:  # noqa: BLE001 - progress is cosmetic; never stop an upload for it
                 log.exception("mirror progress of job %s not written", self.run.job_id)
+            if fraction < 1.0 and takedown_waiting(self.settings, self.item_id):
+                raise _TakedownFirst
 
 
 def reconcile(settings: Settings, job_id: int) -> None:
