@@ -102,7 +102,6 @@ class Settings(BaseSettings):
     )
     # Imports from URLs (yt-dlp).
     import_max_bytes: int = Field(4 * 1024**3, gt=0, description="Largest file an import may download, bytes.")
-    import_max_duration: float = Field(3 * 3600.0, gt=0, description="Longest video an import may bring in, seconds.")
     import_allow: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Hosts or networks (CIDR) imports may reach although private, comma-separated; empty by default.",

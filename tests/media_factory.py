@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -197,6 +198,45 @@ def make_garbled_mp4(path) -> Path:
     return path
 
 
+def make_start_offset(path, offset: float = 3.5) -> Path:
+    """A 3 s MP4 whose timestamps start at ``offset`` s (an edit list, as cameras and
+    editors write): ffprobe's format duration is then the end time, not the length."""
+    return make_video(path, duration=3.0, extra=("-output_ts_offset", str(offset)))
+
+
+def make_pipe_webm(path, duration: float = 3.0) -> Path:
+    """VP9/Opus WebM written to a pipe, as browsers' MediaRecorder does: no duration
+    and no cues in the header."""
+    path = Path(path)
+    argv = FFMPEG + ["-f", "lavfi", "-i", f"testsrc2=s=640x360:r=25:d={duration}",
+                     "-f", "lavfi", "-i", f"sine=f=440:d={duration}:sample_rate=48000",
+                     "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8",
+                     "-c:a", "libopus", "-f", "webm", "pipe:1"]
+    with open(path, "wb") as out:
+        subprocess.run(argv, check=True, stdout=out, stderr=subprocess.PIPE, timeout=120)
+    return path
+
+
+def make_frames_apart(path, seconds: float = 36000.0) -> Path:
+    """A tiny MKV of two frames ``seconds`` apart: its packets really span that long."""
+    _run(FFMPEG + ["-f", "lavfi", "-i", "color=c=blue:s=64x64:r=1:d=2",
+                   "-vf", f"setpts=N*{seconds}/TB", "-fps_mode", "passthrough",
+                   "-c:v", "libx264", "-preset", "ultrafast", str(path)])
+    return Path(path)
+
+
+def make_forged_duration(path, seconds: float = 72000.0) -> Path:
+    """0.2 s of 1080p in FLV whose onMetaData declares ``seconds`` (20 h by default)."""
+    path = Path(path)
+    _run(FFMPEG + ["-f", "lavfi", "-i", "color=c=blue:s=1920x1080:r=25:d=0.2",
+                   "-c:v", "libx264", "-preset", "ultrafast", str(path)])
+    data = bytearray(path.read_bytes())
+    at = data.index(b"duration\x00") + len(b"duration\x00")  # AMF0 number follows
+    data[at:at + 8] = struct.pack(">d", seconds)
+    path.write_bytes(bytes(data))
+    return path
+
+
 @dataclass(frozen=True)
 class Sample:
     """How to build a file and what the pipeline should make of it."""
@@ -263,6 +303,10 @@ SAMPLES: dict[str, Sample] = {
     "ogg_vorbis": Sample("ogg_vorbis.ogg", _a(codec="libvorbis")),
     "adts_aac": Sample("adts_aac.aac", _a(codec="aac", fmt="adts", channels=1)),
     "ac3_51": Sample("ac3_51.ac3", _a(codec="ac3", channels=6, sample_rate=48000)),
+    "start_offset": Sample("start_offset.mp4", make_start_offset, rungs=(("360p", 640, 360),),
+                           frame_rate=25, poster=(640, 360)),
+    "pipe_webm": Sample("pipe_webm.webm", make_pipe_webm, rungs=(("360p", 640, 360),),
+                        frame_rate=25, poster=(640, 360)),
     # Rejections.
     "text_as_mp4": Sample("text_as_mp4.mp4", make_text, rejected="not_media"),
     "truncated_mp4": Sample("truncated_mp4.mp4", make_truncated_mp4, rejected="truncated"),
@@ -273,6 +317,8 @@ SAMPLES: dict[str, Sample] = {
     "zero_duration": Sample("zero_duration.wav", make_zero_duration, rejected="zero_duration"),
     "cover_only": Sample("cover_only.mp4", make_cover_only, rejected="no_stream"),
     "garbled_mp4": Sample("garbled_mp4.mp4", make_garbled_mp4, rejected="undecodable"),
+    "frames_10h_apart": Sample("frames_10h_apart.mkv", make_frames_apart, rejected="too_long"),
+    "forged_20h": Sample("forged_20h.flv", make_forged_duration, rejected="truncated"),
 }
 ACCEPTED = [name for name, s in SAMPLES.items() if not s.rejected]
 REJECTED = [name for name, s in SAMPLES.items() if s.rejected]

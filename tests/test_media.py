@@ -139,6 +139,37 @@ def test_probe_details(media_sample):
     assert probe(media_sample("radio_wav")).video is None
 
 
+def test_duration_measured_on_packets(media_sample, transcoded):
+    """A start offset (edit list) and a header without duration are ordinary files."""
+    offset = ffprobe(media_sample("start_offset"), "-show_format")["format"]
+    assert float(offset["start_time"]) > 3 and float(offset["duration"]) > 6  # end time, not length
+    assert "duration" not in ffprobe(media_sample("pipe_webm"), "-show_format")["format"]
+    for name in ("start_offset", "pipe_webm"):
+        p, result, _ = transcoded(name)
+        assert p.duration == pytest.approx(3.0, abs=0.05)
+        playlist = m3u8.load(str(Path(result.out_dir) / result.renditions[0].playlist))
+        assert sum(s.duration for s in playlist.segments) == pytest.approx(3.0, abs=0.1)
+
+
+def test_longest_media_refused_before_any_output(media_sample, tmp_path):
+    from storage.local import LocalStorage
+    from workers.pipeline import process_original
+
+    store = LocalStorage(tmp_path / "blobs")
+    with pytest.raises(MediaRejected) as exc:
+        process_original(media_sample("frames_10h_apart"), tmp_path / "work", store, "media/x/hls")
+    assert exc.value.code == "too_long"
+    assert "10 giờ" in exc.value.reason and "4 giờ" in exc.value.reason
+    assert list(store.list("")) == [] and not list(tmp_path.rglob("*.ts"))
+
+    two_seconds = media_sample("full_hd")
+    with pytest.raises(MediaRejected) as exc:
+        probe(two_seconds, max_seconds=1)
+    assert exc.value.code == "too_long" and "2 giây" in exc.value.reason
+    assert "1 giây" in exc.value.reason and unicodedata.is_normalized("NFC", exc.value.reason)
+    assert probe(two_seconds, max_seconds=3).duration == pytest.approx(2.0, abs=0.05)
+
+
 # ---------------------------------------------------------------- ladder
 
 
@@ -338,6 +369,16 @@ def test_transcode_error_when_source_breaks(media_sample, tmp_path):
     with pytest.raises(TranscodeError) as exc:
         transcode(src, p, tmp_path / "out")
     assert exc.value.reason == REASONS["transcode_failed"] and exc.value.detail
+
+
+def test_transcode_stops_at_probed_duration(media_sample, tmp_path):
+    """Whatever timestamps hide between the packets the probe read, the ladder is no longer
+    than the measured duration (plus 1 s)."""
+    src = media_sample("cinemascope")  # 9 s
+    p = dataclasses.replace(probe(src), duration=2.0)
+    result = transcode(src, p, tmp_path / "out")
+    playlist = m3u8.load(str(Path(result.out_dir) / result.renditions[0].playlist))
+    assert 2.0 <= sum(s.duration for s in playlist.segments) <= 3.1
 
 
 def test_out_dir_must_not_hold_source(media_sample, tmp_path):

@@ -139,6 +139,17 @@ def test_truncated_file_fails_with_reason_and_keeps_original(hub, media_dir):
     assert hub.client("editor").get(item["download_url"]).content == src.read_bytes()
 
 
+def test_over_long_upload_fails_with_reason(hub, media_dir):
+    """1.2 KB of MKV whose two frames are 10 h apart: refused by the probe (default 4 h)."""
+    src = mf.make_frames_apart(media_dir / "gap.mkv")
+    res = hub.upload(src, title="Hai khung hình cách nhau mười giờ")
+    assert res.status_code == 201, res.text
+    item = hub.wait(res.json()["id"])
+    assert item["status"] == "failed" and item["job"]["attempts"] == 1
+    assert "Tệp quá dài" in item["error"] and "10 giờ" in item["error"] and "4 giờ" in item["error"]
+    assert not item["renditions"] and not item.get("master_url")
+
+
 def test_killed_worker_mid_transcode_is_resumed_by_another(hub, media_dir):
     src = mf.make_video(media_dir / "long.mp4", width=1920, height=1080, duration=40,
                         extra=("-crf", "40"))

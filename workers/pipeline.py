@@ -39,14 +39,16 @@ def process_original(
     store: Storage,
     prefix: str,
     on_progress: Callable[[float], None] = lambda _f: None,
+    max_seconds: float = media.MAX_MEDIA_SECONDS,
 ) -> PublishedMedia:
     """Probe ``source``, transcode the HLS ladder into ``work_dir`` and upload it under ``prefix``.
 
     Progress (0..1) is reported as probe 2 %, transcode up to 90 %, upload the rest.
-    Raises :class:`workers.media.MediaRejected` for unusable input and
+    Raises :class:`workers.media.MediaRejected` for unusable input (``too_long``: its
+    packets span more than ``max_seconds`` seconds) and
     :class:`workers.media.TranscodeError` when ffmpeg fails.
     """
-    probe = media.probe(source)
+    probe = media.probe(source, max_seconds)
     on_progress(0.02)
     result = media.transcode(source, probe, work_dir, on_progress=lambda f: on_progress(0.02 + 0.88 * f))
     out_dir = Path(result.out_dir)

@@ -140,7 +140,8 @@ def run_transcode(settings: Settings, job_id: int, on_progress=None, *, queue_fo
     def body(run: Attempt) -> Record:
         prefix = f"media/{run.public_id}/hls-{run.job_id}-{run.number}"
         run.on_discard.append(lambda: run.store.delete_prefix(prefix + "/"))
-        published = process_original(run.source(), run.work / "out", run.store, prefix, run.report)
+        published = process_original(run.source(), run.work / "out", run.store, prefix, run.report,
+                                     max_seconds=settings.max_media_seconds)
         follow_up: list[Job] = []
 
         def record(item: MediaItem) -> None:
@@ -246,7 +247,7 @@ def run_burn_in(settings: Settings, job_id: int, on_progress=None) -> float | No
         srt = run.work / "subtitles.srt"
         srt.write_text(to_srt(shown), encoding="utf-8")
         source = run.source()
-        out = media.burn_in(source, media.probe(source), srt, run.work / "burned.mp4", run.report)
+        out = media.burn_in(source, media.probe(source, settings.max_media_seconds), srt, run.work / "burned.mp4", run.report)
         key = f"media/{run.public_id}/burned-{run.job_id}-{run.number}.mp4"
         run.store.put_file(key, out, content_type="video/mp4", cache_control=IMMUTABLE_CACHE)
         run.on_discard.append(lambda: run.store.delete(key))
@@ -336,12 +337,12 @@ def run_conform(settings: Settings, job_id: int, on_progress=None) -> float | No
         if poster_key:
             still = run.work / "poster.jpg"
             still.write_bytes(run.store.read_bytes(poster_key))
-        fitted = media.conform(source, media.probe(source), run.work / "conformed.mp4", w, h, still=still,
+        fitted = media.conform(source, media.probe(source, settings.max_media_seconds), run.work / "conformed.mp4", w, h, still=still,
                                on_progress=lambda f: run.report(0.5 * f))
         prefix = f"media/{run.public_id}/channel-{run.job_id}-{run.number}"
         run.on_discard.append(lambda: run.store.delete_prefix(prefix + "/"))
         published = process_original(fitted, run.work / "out", run.store, prefix,
-                                     lambda f: run.report(0.5 + 0.5 * f))
+                                     lambda f: run.report(0.5 + 0.5 * f), settings.max_media_seconds)
 
         def record(item: MediaItem) -> None:
             session = object_session(item)

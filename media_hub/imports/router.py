@@ -136,7 +136,7 @@ def imports_page(request: Request, session: SessionDep, settings: SettingsDep,
     return render(request, "imports.html", {
         "imports": rows,
         "max_bytes": settings.import_max_bytes,
-        "max_minutes": round(settings.import_max_duration / 60),
+        "max_minutes": round(settings.max_media_seconds / 60),
         "active_nav": "imports",
         "state_labels": {str(k): v for k, v in service.STATE_LABELS.items()},
     })

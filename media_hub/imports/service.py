@@ -195,7 +195,7 @@ def run_import(settings: Settings, import_id: int) -> None:
     try:
         with _Heartbeat(settings, import_id) as beat:
             got = fetch.download(
-                url, dest, max_bytes=settings.import_max_bytes, max_duration_s=settings.import_max_duration,
+                url, dest, max_bytes=settings.import_max_bytes, max_duration_s=settings.max_media_seconds,
                 on_progress=beat.report, allow=settings.import_allow,
             )
     except fetch.FetchError as exc:

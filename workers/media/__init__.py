@@ -19,13 +19,13 @@ from .conform import conform, slate
 from .hls import ladder_command, transcode
 from .ladder import h264_level, output_frame_rate, plan_ladder
 from .model import (
-    AUDIO_BITRATE, FORMAT_WHITELIST, INPUT_OPTIONS, LADDER, SEGMENT_SECONDS, AudioInfo,
+    AUDIO_BITRATE, FORMAT_WHITELIST, INPUT_OPTIONS, LADDER, MAX_MEDIA_SECONDS, SEGMENT_SECONDS, AudioInfo,
     MediaRejected, ProbeResult, RenditionOutput, Rung, TranscodeError, TranscodeResult, VideoInfo,
 )
 from .probe import probe
 
 __all__ = [
-    "AUDIO_BITRATE", "FORMAT_WHITELIST", "INPUT_OPTIONS", "LADDER", "SEGMENT_SECONDS",
+    "AUDIO_BITRATE", "FORMAT_WHITELIST", "INPUT_OPTIONS", "LADDER", "MAX_MEDIA_SECONDS", "SEGMENT_SECONDS",
     "AudioInfo", "MediaRejected", "burn_in", "conform", "slate", "ProbeResult", "RenditionOutput", "Rung", "TranscodeError",
     "TranscodeResult", "VideoInfo", "h264_level", "ladder_command", "output_frame_rate",
     "plan_ladder", "probe", "transcode",

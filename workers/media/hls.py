@@ -37,7 +37,8 @@ def ladder_command(source, p: ProbeResult, rungs: list[Rung], out_dir) -> list[s
     """argv of the single ffmpeg process that decodes ``source`` once and writes one
     HLS VOD media playlist per rung to ``out_dir/<rung.name>/index.m3u8`` with
     MPEG-TS segments ``seg_00000.ts``... (RFC 8216 §4.3.3); key frames are forced
-    every SEGMENT_SECONDS on every rung so segments align across renditions."""
+    every SEGMENT_SECONDS on every rung so segments align across renditions.  Output
+    stops 1 s after ``p.duration``."""
     out = _check_out_dir(source, out_dir)
     inp = ffmpeg.input(input_url(source), **INPUT_OPTIONS)
     video_rungs = [r for r in rungs if r.width]
@@ -86,6 +87,9 @@ def ladder_command(source, p: ProbeResult, rungs: list[Rung], out_dir) -> list[s
             hls_flags="independent_segments", var_stream_map=" ".join(stream_map),
             hls_segment_filename=str(out / "%v" / "seg_%05d.ts"),
             max_muxing_queue_size=4096, **opts,
+            # Never longer than the probe measured: a timestamp jump hidden mid-file must not
+            # make the fps filter fill hours of frames.
+            t=f"{p.duration + 1:.3f}",
         )
         .global_args("-nostdin", "-hide_banner", "-v", "error", "-progress", "pipe:1", "-nostats")
         .overwrite_output()

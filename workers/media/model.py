@@ -13,6 +13,7 @@ AUDIO_CODECS = "mp4a.40.2"  # RFC 6381 for AAC-LC
 MAX_FRAME_RATE = 30
 POSTER_MAX_WIDTH = 1280
 CHECK_TIMEOUT = 120  # seconds, for the decode check and the poster
+MAX_MEDIA_SECONDS = 4 * 3600.0  # default longest media probe() accepts (setting max_media_seconds)
 
 #: Demuxers we accept.  Deliberately absent: hls, concat, image2*, sdp, rtp,
 #: rtsp, tee, subfile, data, lavfi, tty, ... (anything that opens other
@@ -55,6 +56,8 @@ REASONS = {
     "gián đoạn. Vui lòng tải lại tệp gốc.",
     "truncated_tail": "Tệp chưa đầy đủ: dữ liệu dừng trước thời lượng khai báo, có thể do tải "
     "lên bị gián đoạn. Vui lòng tải lại tệp gốc.",
+    "too_long": "Tệp quá dài: nội dung thực tế kéo dài {duration}, vượt thời lượng tối đa "
+    "{limit} mà hệ thống nhận. Vui lòng chia thành các phần ngắn hơn.",
     "no_stream": "Tệp không chứa luồng video hay âm thanh nào (ảnh bìa không được tính là video).",
     "zero_duration": "Không xác định được thời lượng của tệp, hoặc thời lượng bằng 0.",
     "undecodable": "Không giải mã được nội dung video/âm thanh trong tệp (định dạng nén "
@@ -67,7 +70,8 @@ REASONS = {
 class MediaRejected(Exception):
     """The input is not usable media.
 
-    ``code``: "not_media", "no_stream", "zero_duration", "truncated" or "undecodable";
+    ``code``: "not_media", "no_stream", "zero_duration", "truncated", "too_long" or
+    "undecodable";
     ``reason``: a Vietnamese sentence shown to editors.
     """
 
@@ -120,7 +124,8 @@ class AudioInfo:
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """What :func:`probe` learnt.  ``duration`` in seconds, ``size`` in bytes,
+    """What :func:`probe` learnt.  ``duration`` in seconds as the packets span it (not
+    the header's claim), ``size`` in bytes,
     ``bit_rate`` in bit/s.  ``cover_art_index`` is an attached picture (cover art),
     which is never counted as video; ``cover_art_size`` its (width, height)."""
 

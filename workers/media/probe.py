@@ -13,8 +13,8 @@ from pathlib import Path
 import ffmpeg
 
 from .model import (
-    CHECK_TIMEOUT, INPUT_OPTIONS, AudioInfo, ProbeResult, VideoInfo, display_size, input_url,
-    reject,
+    CHECK_TIMEOUT, INPUT_OPTIONS, MAX_MEDIA_SECONDS, REASONS, AudioInfo, MediaRejected,
+    ProbeResult, VideoInfo, display_size, input_url, reject,
 )
 
 log = logging.getLogger(__name__)
@@ -83,15 +83,17 @@ def _looks_like_text(head: bytes) -> bool:
     return True
 
 
-def probe(path) -> ProbeResult:
+def probe(path, max_seconds: float = MAX_MEDIA_SECONDS) -> ProbeResult:
     """Inspect an untrusted local file and prove its streams decode.
 
-    Raises :class:`MediaRejected` with code ``not_media`` (text, unknown or
-    non-whitelisted format), ``truncated`` (MP4 without its moov atom, or an
-    MP4/Matroska whose data stops before its declared duration),
-    ``no_stream`` (no audio/video; cover art does not count), ``zero_duration``
-    or ``undecodable`` (the first second does not decode).  A missing file raises
-    FileNotFoundError (the caller's bug, not the upload's).
+    ``duration`` is measured on the packets of the chosen streams (last packet end minus
+    the streams' start time), never taken from the header.  Raises :class:`MediaRejected`
+    with code ``not_media`` (text, unknown or non-whitelisted format), ``truncated`` (MP4
+    without its moov atom, or data stopping before the header's declared end),
+    ``no_stream`` (no audio/video; cover art does not count), ``zero_duration`` (no
+    packets, or their span cannot be measured), ``too_long`` (packets span more than
+    ``max_seconds`` seconds) or ``undecodable`` (the first second does not decode).
+    A missing file raises FileNotFoundError (the caller's bug, not the upload's).
     """
     path = Path(path).resolve()
     with open(path, "rb") as f:
@@ -121,11 +123,6 @@ def probe(path) -> ProbeResult:
     if vs is None and aus is None:
         raise reject("no_stream")
 
-    durations = [fmt.get("duration")] + [s.get("duration") for s in (vs, aus) if s]
-    duration = max((float(d) for d in durations if _is_number(d)), default=0.0)
-    if duration <= 0:
-        raise reject("zero_duration")
-
     video = _video_info(vs) if vs else None
     if video and (video.width <= 0 or video.height <= 0):
         raise reject("undecodable")
@@ -137,8 +134,10 @@ def probe(path) -> ProbeResult:
             channel_layout=aus.get("channel_layout") or "",
             sample_rate=int(aus.get("sample_rate") or 0),
         )
+    format_name = fmt.get("format_name") or ""
+    duration = _real_duration(path, format_name, fmt, [s for s in (vs, aus) if s], max_seconds)
     result = ProbeResult(
-        format_name=fmt.get("format_name") or "",
+        format_name=format_name,
         duration=duration,
         size=int(fmt.get("size") or path.stat().st_size),
         bit_rate=int(fmt["bit_rate"]) if _is_number(fmt.get("bit_rate")) else None,
@@ -148,8 +147,6 @@ def probe(path) -> ProbeResult:
         cover_art_size=(int(cover.get("width") or 0), int(cover.get("height") or 0)) if cover else None,
     )
     _check_decodes(path, result)
-    start = float(fmt["start_time"]) if _is_number(fmt.get("start_time")) else 0.0
-    _check_complete(path, result, start)
     return result
 
 
@@ -183,28 +180,111 @@ def _check_decodes(path: Path, p: ProbeResult) -> None:
 
 
 
-
-#: Containers whose duration comes from a header or index, so a cut-off upload still
-#: reports the full duration.  (Raw audio streams only estimate theirs: not checked.)
+#: Containers whose duration comes from an index (MP4 sample tables, Matroska cues): a
+#: file cut short still declares its full length, so its packets must reach that end.
 _INDEXED_FORMATS = ("mov", "matroska")
+#: Formats whose "duration" is ffprobe's own estimate (from the bit rate or from the
+#: timestamps at the end of the file), not a declaration: not judged for truncation.
+_ESTIMATED_FORMATS = ("mp3", "aac", "ac3", "eac3", "dts", "truehd", "amr", "mpeg", "mpegts", "ogg")
+_TAIL_SECONDS = 2.0  # how far before the declared end the tail read starts
+_HEAD_PACKETS = 32  # packets read at the start of the file (its first timestamps)
 
 
-def _check_complete(path: Path, p: ProbeResult, start: float) -> None:
-    """Demux (no decoding) the last second: packets must reach the declared end."""
-    if not any(f in p.format_name.split(",") for f in _INDEXED_FORMATS):
-        return
-    end = start + p.duration
-    argv = ["ffprobe", "-v", "error", *(a for k, v in INPUT_OPTIONS.items() for a in (f"-{k}", v)),
-            "-read_intervals", f"{max(start, end - 1):.3f}%", "-show_entries",
-            "packet=pts_time,dts_time", "-of", "csv=p=0", input_url(path)]
+def _real_duration(path: Path, format_name: str, fmt: dict, streams: list[dict],
+                   max_seconds: float) -> float:
+    """Seconds spanned by the packets of ``streams``; refuses the file when there are
+    none, when they span more than ``max_seconds``, or when the header declares an end
+    the packets do not reach (cut short or forged).
+
+    Only the start and the last seconds before the declared end are demuxed (no
+    decoding); the whole file when the header declares no duration or its tail holds no
+    packet.  Packets beyond the declared end are all read, so an understated header
+    cannot hide them.
+    """
+    indices = {int(s["index"]) for s in streams}
+    starts = [float(s["start_time"]) for s in streams if _is_number(s.get("start_time"))]
+    start = min(starts) if starts else None
+    declared = _declared_end(fmt, streams, start or 0.0)
     try:
-        run = subprocess.run(argv, capture_output=True, timeout=CHECK_TIMEOUT)
+        span = None
+        if declared is not None:
+            tail_from = max(declared - _TAIL_SECONDS, start or 0.0)
+            span = _packet_span(path, indices, tail_from)
+            if span and span[1] <= tail_from:
+                span = None  # nothing in the tail: the end is elsewhere, or the data is missing
+        if span is None:
+            span = _packet_span(path, indices, None)
     except subprocess.TimeoutExpired:
-        log.warning("completeness check timed out for %s", path)
-        return
-    times = [float(t) for line in run.stdout.decode("ascii", "replace").splitlines()
-             for t in line.split(",") if _is_number(t)]
-    if max(times, default=start) < end - 1.5:
-        log.info("%s ends at %.2fs of %.2fs: %s", path, max(times, default=start), end,
-                 run.stderr.decode("utf-8", "replace")[-300:])
-        raise reject("truncated_tail", "truncated")
+        log.warning("packet scan timed out for %s", path)
+        raise reject("zero_duration") from None
+    if span is None:
+        raise reject("zero_duration")
+    first, end = span
+    start = first if start is None else start
+    real = end - start
+    if real <= 0:
+        raise reject("zero_duration")
+    if real > max_seconds:
+        log.info("%s spans %.1fs, more than %.1fs", path, real, max_seconds)
+        raise MediaRejected("too_long", REASONS["too_long"].format(
+            duration=_spoken(real), limit=_spoken(max_seconds)))
+    kinds = format_name.split(",")
+    if declared is not None and not any(f in kinds for f in _ESTIMATED_FORMATS):
+        # Index-based containers must reach their end; others may be a little off.
+        slack = 1.5 if any(f in kinds for f in _INDEXED_FORMATS) else max(1.5, (declared - start) / 10)
+        if end < declared - slack:
+            log.info("%s ends at %.2fs of %.2fs", path, end, declared)
+            raise reject("truncated_tail", "truncated")
+    return real
+
+
+def _declared_end(fmt: dict, streams: list[dict], start: float) -> float | None:
+    """The end time (s) the header claims, or None.  MP4 edit lists make the format
+    duration an end time rather than a length, so the smaller reading is taken."""
+    ends = []
+    if _is_number(fmt.get("duration")) and float(fmt["duration"]) > 0:
+        ends.append(start + float(fmt["duration"]))
+    stream_ends = [
+        (float(s["start_time"]) if _is_number(s.get("start_time")) else start) + float(s["duration"])
+        for s in streams if _is_number(s.get("duration")) and float(s["duration"]) > 0
+    ]
+    if stream_ends:
+        ends.append(max(stream_ends))
+    return min(ends) if ends else None
+
+
+def _packet_span(path: Path, indices: set[int], tail_from: float | None) -> tuple[float, float] | None:
+    """(first timestamp, last timestamp + duration) in seconds of the packets of streams
+    ``indices`` among the first packets of the file and all those from ``tail_from``
+    (seconds) to its end; the whole file when ``tail_from`` is None.  None: no packet.
+    Raises subprocess.TimeoutExpired after CHECK_TIMEOUT seconds."""
+    intervals = ["-read_intervals", f"%+#{_HEAD_PACKETS},{tail_from:.3f}%"] if tail_from is not None else []
+    argv = ["ffprobe", "-v", "error", *(a for k, v in INPUT_OPTIONS.items() for a in (f"-{k}", v)),
+            *intervals, "-show_entries", "packet=stream_index,pts_time,dts_time,duration_time",
+            "-of", "csv=p=0", input_url(path)]
+    run = subprocess.run(argv, capture_output=True, timeout=CHECK_TIMEOUT)
+    first = last = None
+    for line in run.stdout.decode("ascii", "replace").splitlines():
+        index, pts, dts, length = (line.split(",") + ["", "", "", ""])[:4]
+        if not index.isdigit() or int(index) not in indices:
+            continue
+        t = float(pts) if _is_number(pts) else float(dts) if _is_number(dts) else None
+        if t is None:
+            continue
+        first = t if first is None else min(first, t)
+        end = t + (float(length) if _is_number(length) and float(length) > 0 else 0.0)
+        last = end if last is None else max(last, end)
+    if run.returncode != 0:
+        log.info("packet scan of %s: %s", path, run.stderr.decode("utf-8", "replace")[-300:])
+    return None if first is None else (first, last)
+
+
+def _spoken(seconds: float) -> str:
+    """Seconds as Vietnamese words: 36000 -> "10 giờ", 5400 -> "1 giờ 30 phút"."""
+    total = max(round(seconds), 1)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} giờ"] if hours else []
+    parts += [f"{minutes} phút"] if minutes else []
+    parts += [f"{secs} giây"] if secs and not hours else []
+    return " ".join(parts)
