@@ -64,6 +64,12 @@ def legal_transcript(legal, asr) -> Transcript:
     return transcribe(legal.path, asr)
 
 
+#: Key-word recall a working recogniser clears on this voice on any CPU: measured 0.55-0.59
+#: on one machine, but CTranslate2's int8 kernels differ by instruction set, so the bar is
+#: "clearly recognising Vietnamese", not one machine's figure.
+KEY_FLOOR = 0.3
+
+
 def key_recall(text: str) -> float:
     """Share of the key words heard, ignoring case, diacritics and punctuation."""
     heard = set(fold(text).split())
@@ -103,11 +109,11 @@ def test_vad_model_is_bundled():
 
 
 def test_legal_sentences(legal, legal_transcript):
-    """Measured with base/int8, beam 5 on this espeak voice: 0.56 of the key words; the
-    floor leaves room for other CPUs' kernels (recognition differs by machine)."""
+    """Measured with base/int8, beam 5 on this espeak voice: 0.56 of the key words on one
+    machine; the test asks for :data:`KEY_FLOOR` (recognition differs by CPU)."""
     t = legal_transcript
     assert t.language == "vi" and t.duration == pytest.approx(legal.duration, abs=0.05)
-    assert key_recall(t.text) >= 0.35, t.text
+    assert key_recall(t.text) >= KEY_FLOOR, t.text
     assert all(unicodedata.is_normalized("NFC", w.text) for w in t.words)
     # word times are in the file's time line, inside the spoken part, in order
     starts = [w.start for w in t.words]
@@ -138,7 +144,7 @@ def test_glossary_hotwords_are_opt_in(legal, asr):
 def test_batched_pipeline_option(legal, asr):
     """``batched=True`` (faster on CPU, see bench/asr.py): same contract."""
     t = transcribe(legal.path, dataclasses.replace(asr, batched=True))
-    assert key_recall(t.text) >= 0.35, t.text
+    assert key_recall(t.text) >= KEY_FLOOR, t.text
     starts = [w.start for w in t.words]
     assert starts == sorted(starts) and t.words[-1].end <= legal.speech[-1][1] + 0.5
     check_cues(segment(t.words, duration=t.duration), duration=t.duration, words=t.words)
@@ -178,8 +184,8 @@ def test_nothing_after_speech_ends(speech_dir, asr):
 
 @pytest.mark.parametrize("kind, args, recall", [
     ("telephone.wav", ["-ar", "8000", "-ac", "1", "-c:a", "pcm_mulaw"], 0.15),
-    ("stereo.mp3", ["-ar", "44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "128k"], 0.35),
-    ("stereo.m4a", ["-ar", "44100", "-ac", "2", "-c:a", "aac"], 0.35),
+    ("stereo.mp3", ["-ar", "44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "128k"], KEY_FLOOR),
+    ("stereo.m4a", ["-ar", "44100", "-ac", "2", "-c:a", "aac"], KEY_FLOOR),
 ])
 def test_input_formats(kind, args, recall, legal, speech_dir, asr):
     """The legal sentences as 8 kHz μ-law telephone audio (measured key-word recall 0.34)
