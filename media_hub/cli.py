@@ -22,6 +22,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+secret_app = typer.Typer(help="The key that signs session cookies.", no_args_is_help=True)
+app.add_typer(secret_app, name="secret")
 console = Console()
 err = Console(stderr=True)
 
@@ -62,6 +64,55 @@ def users_create(
         raise typer.Exit(1) from None
 
 
+@users_app.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Argument()],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
+    ] = "",
+) -> None:
+    """Set a new password for USERNAME (a forgotten one, typically) and sign them out everywhere."""
+    from media_hub import db
+    from media_hub.accounts import service
+
+    settings = get_settings()
+    try:
+        with db.session_scope(settings.db_url) as s:
+            user = service.find_user(s, username)
+            if user is None:
+                err.print(f"[red]Không có tài khoản[/] {username}")
+                raise typer.Exit(1)
+            service.set_password(s, user, password)
+            service.forget_first_password(settings.data_dir, user)
+            console.print(f"Đã đặt mật khẩu mới cho {user.username} và đăng xuất tài khoản này khỏi mọi nơi.")
+    except service.AccountError as exc:
+        err.print(f"[red]Lỗi:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@secret_app.command("init")
+def secret_init(
+    env_file: Annotated[Path, typer.Option(dir_okay=False, help="The .env file to write (docker compose reads it).")] = Path(".env"),
+    force: Annotated[bool, typer.Option(help="Replace a good key too (signs everyone out).")] = False,
+) -> None:
+    """Write a random MEDIA_HUB_SECRET_KEY into ENV_FILE (mode 0600), keeping its other lines
+    and a key that is already good."""
+    from media_hub import secret
+
+    console.print(secret.MESSAGES[secret.init_env_file(env_file, force=force)].format(path=env_file))
+
+
+def _check_secret(settings) -> None:
+    """Exit 2 with the Vietnamese reason when the session key is missing, a sample or short."""
+    from media_hub.secret import InsecureSecret, check_secret
+
+    try:
+        check_secret(settings)
+    except InsecureSecret as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
 @users_app.command("token")
 def users_token(
     username: Annotated[str, typer.Argument()],
@@ -82,23 +133,20 @@ def users_token(
 
 
 def _first_admin(settings) -> None:
-    """On a hub without users, create ``admin`` with a random password and print it once."""
-    import secrets
-
-    from sqlalchemy import func, select
-
+    """On a hub without users, create ``admin`` with a random password kept in a 0600
+    file of the data folder; print the file's path, never the password (logs keep output)."""
     from media_hub import db
     from media_hub.accounts import service
-    from media_hub.accounts.models import User
 
     with db.session_scope(settings.db_url) as s:
-        if s.scalar(select(func.count()).select_from(User)):
-            return
-        password = secrets.token_urlsafe(12)
-        service.create_user(s, "admin", password, "admin", "Quản trị viên")
-    console.rule("[bold]First start")
-    console.print(f"Created the first administrator: user [bold]admin[/], password [bold]{password}[/]")
-    console.print("Sign in at /login, then add editors and reviewers at /admin/users. This is shown only once.")
+        path = service.create_first_admin(s, settings.data_dir)
+    if path is None:
+        return
+    console.rule("[bold]Lần chạy đầu tiên")
+    console.print("Đã tạo quản trị viên đầu tiên: tài khoản [bold]admin[/], mật khẩu nằm trong tệp:")
+    print(path, flush=True)  # a line of its own, never cut by the terminal's width
+    console.print("Đọc mật khẩu trong tệp đó (chỉ người chạy hub đọc được), đăng nhập tại /login rồi đổi mật khẩu "
+                  "tại /account: tệp sẽ tự xoá. Sau đó thêm biên tập viên, người duyệt tại /admin/users.")
     console.rule()
 
 
@@ -131,8 +179,15 @@ def serve(
 
     from media_hub import accesslog, db
     from media_hub.app import create_app
+    from media_hub.proxies import parse_networks
 
     settings = get_settings()
+    _check_secret(settings)
+    try:
+        parse_networks(tuple(settings.trusted_proxies))
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
     settings.ensure_dirs()
     db.upgrade(settings.db_url)
     _first_admin(settings)
@@ -176,6 +231,7 @@ def worker(
 
     queues = queues or WORKER_QUEUES
     settings = get_settings()
+    _check_secret(settings)
     settings.ensure_dirs()
     declare_queues(celery)
     n = concurrency or settings.worker_concurrency

@@ -79,6 +79,7 @@ def services_hub(tmp_path_factory):
         **FAST_RECOVERY,
         "MEDIA_HUB_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
         "MEDIA_HUB_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "MEDIA_HUB_SECRET_KEY": secrets.token_urlsafe(48),  # replicas share a configured key
     }
     hub = Hub(tmp_path_factory.mktemp("services"), env).start()
     hub.start_worker()

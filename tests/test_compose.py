@@ -53,3 +53,36 @@ def test_service_commands_are_real_cli_commands():
         options = [arg for arg in command[1:] if arg.startswith("--")]
         for option in options:
             assert option in result.output, f"{name}: {option} is not an option of {command[1]}"
+
+
+def test_the_session_key_comes_from_env_and_has_no_default(tmp_path):
+    """Compose refuses to start without MEDIA_HUB_SECRET_KEY (from .env, which
+    `./mh secret` / `media-hub secret init` write); no sample value anyone could read."""
+    import re
+
+    from media_hub.secret import check_secret, init_env_file
+
+    for name, service in SERVICES.items():
+        env = service.get("environment") or {}
+        if any(k.startswith("MEDIA_HUB_") for k in env):
+            value = env.get("MEDIA_HUB_SECRET_KEY", "")
+            assert re.fullmatch(r"\$\{MEDIA_HUB_SECRET_KEY:\?[^}]*secret[^}]*\}", value), (name, value)
+    assert "FORWARDED_ALLOW_IPS" not in (ROOT / "docker-compose.yml").read_text()
+    env_file = tmp_path / ".env"
+    assert init_env_file(env_file) == "created"
+    key = re.search(r"^MEDIA_HUB_SECRET_KEY=(\S+)$", env_file.read_text(), re.M)[1]
+    api = {k.removeprefix("MEDIA_HUB_").lower(): v for k, v in SERVICES["api"]["environment"].items()
+           if k.startswith("MEDIA_HUB_")}
+    check_secret(Settings(**{**api, "secret_key": key}))  # the generated key starts the api
+    result = CliRunner().invoke(app, ["secret", "init", "--help"])
+    assert result.exit_code == 0 and "--env-file" in result.output
+
+
+def test_the_api_trusts_only_nginx_as_proxy():
+    import ipaddress
+
+    nginx = SERVICES["nginx"]["networks"]["default"]["ipv4_address"]
+    subnet = COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(nginx) in ipaddress.ip_network(subnet)
+    settings = Settings(trusted_proxies=SERVICES["api"]["environment"]["MEDIA_HUB_TRUSTED_PROXIES"])
+    assert settings.trusted_proxies == [nginx]
