@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
@@ -137,6 +138,11 @@ def test_channel_days_follow_the_hub_clock(clocked_hub):
     assert res.status_code == 422 and "sau hiện tại" in res.json()["detail"]
     epg = ET.fromstring(hub.client(None).get("/channels/phap-luat/epg.xml").content)
     aired = [p.get("start") for p in epg.iter("programme") if p.findtext("title") == item["title"]]
+    # The schedule page marks past and on-air rows by the hub's clock (the browser's may be off).
+    page = editor.get("/channels/phap-luat/schedule", params={"date": day.isoformat()}).text
+    data = json.loads(re.search(r'<script type="application/json" id="schedule-data">(.*?)</script>', page, re.S)[1])
+    assert abs((datetime.fromisoformat(data["now"]) - clock.now()).total_seconds()) < 60
+    assert [p["item_id"] for p in data["programmes"]] == [item["id"]]
     # It airs in the Vietnamese day computed above, once the filler segment on air ends.
     [when] = [datetime.strptime(a, "%Y%m%d%H%M%S %z") for a in aired]
     assert when.date() == day and timedelta(0) <= when - start < timedelta(seconds=30), aired

@@ -178,7 +178,7 @@ def test_csv_exports_are_inert_in_spreadsheets(radio):
     res = hub.client("reviewer").get("/radio/report.csv", params={"since": clock.today_vn(), "until": clock.today_vn()})
     rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
     titles = [r[3] for r in rows[1:] if int(r[2]) == item["id"]]
-    assert titles == ["'" + hostile]
+    assert titles and set(titles) == {"'" + hostile}  # a row per commune that downloaded it
     res = hub.client("xa-hoan-kiem").get("/radio/bundle.zip", params={"ids": [item["id"]]})
     with zipfile.ZipFile(io.BytesIO(res.content)) as bundle:
         order = list(csv.reader(io.StringIO(bundle.read("thu-tu-phat-song.csv").decode("utf-8-sig"))))

@@ -442,6 +442,7 @@ def schedule_page(slug: str, request: Request, session: SessionDep, user: User =
     return render(request, "schedule.html", {
         "channel": {"slug": channel.slug, "name": channel.name},
         "date": chosen.isoformat(),
+        "now": utcnow().isoformat(),  # the hub's clock, for the page's past/on-air marks
         "programmes": [_out(session, p, channel).model_dump(mode="json")
                        for p in service.programmes_between(session, channel, start, end)],
         "items": [{"id": i.id, "title": i.title, "duration": i.duration, "kind": i.kind} for i in published],

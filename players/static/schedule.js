@@ -11,6 +11,12 @@
   if (!data) return;
 
   var VN_OFFSET_MS = 7 * 3600 * 1000;
+  /* "Past" and "on air" by the hub's clock, not this computer's (which may be off). */
+  var skewMs = Date.parse(data.now) - Date.now();
+  if (!isFinite(skewMs)) skewMs = 0;
+  function serverNow() {
+    return Date.now() + skewMs;
+  }
   var programmes = (data.programmes || []).map(function (p) {
     var start = Date.parse(p.start);
     return { id: p.id, title: p.title, start: start, end: start + Math.round(Number(p.duration) * 1000) };
@@ -70,7 +76,7 @@
       endHint.hidden = false;
 
       var warnings = [];
-      if (start <= Date.now()) {
+      if (start <= serverNow()) {
         warnings.push("Thời điểm này đã qua; chỉ xếp được lịch cho thời điểm sau hiện tại.");
       }
       programmes.forEach(function (p) {
@@ -117,7 +123,7 @@
   /* ---------- The day's programmes: ended ones muted, the one on air marked ---------- */
 
   function markRows() {
-    var now = Date.now();
+    var now = serverNow();
     programmes.forEach(function (p) {
       var row = document.getElementById("programme-" + p.id);
       if (!row) return;
