@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     max_media_seconds: float = Field(
         4 * 3600.0, gt=0, description="Longest upload or import accepted, seconds of real stream duration."
     )
+    accel_redirect: str | None = Field(
+        None,
+        pattern=r"^/[A-Za-z0-9_/-]*/$",
+        description="Behind nginx (deploy/nginx/media-hub.conf): the internal location, e.g. /_protected/, "
+        "through which nginx sends files of local storage once the hub has allowed the request "
+        "(X-Accel-Redirect); empty: the hub sends them itself.",
+    )
 
     @field_validator("import_allow", "trusted_proxies", mode="before")
     @classmethod

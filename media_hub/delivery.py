@@ -1,5 +1,10 @@
 """Serving blob-storage objects over HTTP: byte ranges (RFC 9110 §14), cache
-headers stored with the object, and download names (RFC 6266 / RFC 8187)."""
+headers, download names (RFC 6266 / RFC 8187), and hand-off to nginx.
+
+With ``accel_redirect`` set (behind deploy/nginx/media-hub.conf), a file of local
+storage is answered with ``X-Accel-Redirect: <accel_redirect><key>`` and no body:
+the hub has decided who may have it, nginx sends the bytes (ranges, sendfile) from
+its ``internal`` location. Other backends (S3) are streamed by the hub."""
 
 from __future__ import annotations
 
@@ -25,16 +30,31 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
     return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def serve_object(store: Storage, key: str, request: Request, *, download_name: str | None = None) -> Response:
+# Objects of published items: a browser may reuse them for a minute, then asks again (and
+# the hub checks the item's state again); shared caches never keep them, so unpublishing
+# takes effect at once for everyone who has not already fetched them.
+PUBLISHED_CACHE = "private, max-age=60"
+UNPUBLISHED_CACHE = "private, no-store"
+
+
+def item_cache(published: bool) -> str:
+    """The ``Cache-Control`` of an item's objects: :data:`PUBLISHED_CACHE` or :data:`UNPUBLISHED_CACHE`."""
+    return PUBLISHED_CACHE if published else UNPUBLISHED_CACHE
+
+
+def serve_object(store: Storage, key: str, request: Request, *, download_name: str | None = None,
+                 cache_control: str | None = None) -> Response:
     """A response for object ``key``; 404 if it is missing or the key is invalid,
-    206 for a satisfiable single ``Range``, 416 for an unsatisfiable one."""
+    206 for a satisfiable single ``Range``, 416 for an unsatisfiable one; behind nginx
+    (setting ``accel_redirect``) an empty 200 with ``X-Accel-Redirect`` for local files.
+    ``cache_control`` replaces the header stored with the object."""
     try:
         info = store.stat(key)
     except (ObjectNotFound, InvalidKey):
         raise HTTPException(404, "Không tìm thấy tệp.") from None
     headers = {"Accept-Ranges": "bytes"}
-    if info.cache_control:
-        headers["Cache-Control"] = info.cache_control
+    if cache_control or info.cache_control:
+        headers["Cache-Control"] = cache_control or info.cache_control
     if info.etag:
         headers["ETag"] = f'"{info.etag.strip(chr(34))}"'
     if download_name:
@@ -42,6 +62,11 @@ def serve_object(store: Storage, key: str, request: Request, *, download_name: s
     media_type = info.content_type or "application/octet-stream"
 
     path = store.local_path(key)
+    accel = request.app.state.settings.accel_redirect
+    if path is not None and accel:  # nginx sends the file: ranges, validators (its own ETag)
+        del headers["Accept-Ranges"]
+        headers.pop("ETag", None)
+        return Response(headers={**headers, "X-Accel-Redirect": accel + key}, media_type=media_type)
     if path is not None:  # Starlette handles Range and sendfile for local files
         return FileResponse(path, media_type=media_type, headers=headers)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser, require
-from media_hub.delivery import serve_object
+from media_hub.delivery import UNPUBLISHED_CACHE, item_cache, serve_object
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library import service, uploads
 from media_hub.library.models import Job, MediaItem, MediaStatus
@@ -24,7 +24,6 @@ from workers.celery_app import enqueue
 api = APIRouter(prefix="/api/v1", tags=["media"])
 pages = APIRouter(include_in_schema=False)
 NOT_FOUND = "Không tìm thấy nội dung này."
-PRIVATE_CACHE = "private, no-store"
 
 
 @api.post("/media", status_code=201, response_model=UploadOut)
@@ -99,9 +98,8 @@ def download_original(item_id: int, request: Request, session: SessionDep, store
     item = viewable(session, user, item_id)
     if not can(user, Action.download_original, item):
         raise HTTPException(403, "Bạn không có quyền tải tệp gốc.")
-    response = serve_object(store, item.original_key, request, download_name=item.original_filename)
-    response.headers["Cache-Control"] = PRIVATE_CACHE
-    return response
+    return serve_object(store, item.original_key, request, download_name=item.original_filename,
+                        cache_control=UNPUBLISHED_CACHE)
 
 
 @api.get("/jobs/{job_id}", response_model=JobOut)
@@ -117,8 +115,9 @@ def media_object(key: str, request: Request, session: SessionDep, store: Storage
     """HLS playlists, segments and posters from blob storage, for those who may view the item.
 
     Keys are ``media/<public id>/…``; unknown ids, items the caller may not view and
-    the original (only through its download route) are all 404. Objects of
-    unpublished items are sent ``Cache-Control: private, no-store``.
+    the original (only through its download route) are all 404. Checked on every
+    request (no shared cache may keep them: see :func:`media_hub.delivery.item_cache`),
+    so an unpublished item's objects stop at once, on the item's pages and on the channel.
     """
     parts = key.split("/")
     if parts[0] == "channels":  # station idents: public, like the channel itself
@@ -128,10 +127,7 @@ def media_object(key: str, request: Request, session: SessionDep, store: Storage
         item = session.scalar(select(MediaItem).where(MediaItem.public_id == parts[1]))
     if item is None or key == item.original_key or not can(user, Action.view, item):
         raise HTTPException(404, "Không tìm thấy tệp.")
-    response = serve_object(store, key, request)
-    if item.status != MediaStatus.published:
-        response.headers["Cache-Control"] = PRIVATE_CACHE
-    return response
+    return serve_object(store, key, request, cache_control=item_cache(item.status == MediaStatus.published))
 
 
 @pages.get("/", response_class=HTMLResponse)

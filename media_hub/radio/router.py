@@ -16,11 +16,11 @@ from starlette.background import BackgroundTask
 from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser, require
 from media_hub.clock import today_vn
-from media_hub.delivery import content_disposition, serve_object
+from media_hub.delivery import content_disposition, item_cache, serve_object
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.legal import service as legal
 from media_hub.links import public_base
-from media_hub.library.models import MediaItem
+from media_hub.library.models import MediaItem, MediaStatus
 from media_hub.library.router import viewable
 from media_hub.library.schemas import ItemOut
 from media_hub.policy import Action, can
@@ -87,7 +87,8 @@ def broadcast_mp3(item_id: int, request: Request, session: SessionDep, store: St
     item = viewable(session, user, item_id)
     if not can(user, Action.download_radio, item) or not item.broadcast_key:
         raise HTTPException(404, "Nội dung này chưa có bản phát thanh.")
-    response = serve_object(store, item.broadcast_key, request, download_name=service.mp3_filename(item))
+    response = serve_object(store, item.broadcast_key, request, download_name=service.mp3_filename(item),
+                            cache_control=item_cache(item.status == MediaStatus.published))
     starts_at_zero = request.headers.get("range", "bytes=0-").startswith("bytes=0-")
     if request.method == "GET" and starts_at_zero and not preview:
         service.record_download(session, item, _downloader(session, user, key), "mp3")
