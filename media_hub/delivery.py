@@ -15,6 +15,8 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 
+from media_hub.library.models import MediaItem
+from media_hub.policy import Action, can
 from storage import InvalidKey, ObjectNotFound, Storage
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -40,6 +42,16 @@ UNPUBLISHED_CACHE = "private, no-store"
 def item_cache(published: bool) -> str:
     """The ``Cache-Control`` of an item's objects: :data:`PUBLISHED_CACHE` or :data:`UNPUBLISHED_CACHE`."""
     return PUBLISHED_CACHE if published else UNPUBLISHED_CACHE
+
+
+def serve_item_object(store: Storage, item: MediaItem, key: str, request: Request, *,
+                      download_name: str | None = None, private: bool = False) -> Response:
+    """Object ``key`` of ``item`` (the caller has checked that the requester may have it).
+    Its ``Cache-Control`` is decided here, never taken from storage (where segments are
+    stored ``immutable``): :data:`PUBLISHED_CACHE` only while the public may view the item
+    (:mod:`media_hub.policy`) and not ``private`` (originals), else :data:`UNPUBLISHED_CACHE`."""
+    public = can(None, Action.view, item) and not private
+    return serve_object(store, key, request, download_name=download_name, cache_control=item_cache(public))
 
 
 def serve_object(store: Storage, key: str, request: Request, *, download_name: str | None = None,

@@ -4,6 +4,13 @@ Roles: ``admin`` (everything), ``editor`` (uploads and edits their own items and
 subtitles, submits them for review), ``reviewer`` (approves/publishes, rejects
 with a comment, unpublishes), ``radio_staff`` (downloads radio material);
 anonymous viewers (``user is None``) see only published items.
+
+References between objects. Whatever airs — a channel programme or filler, a radio
+programme's intro/outro jingle — goes out to the public, so it may refer only to a
+*published* item (``Action.reference``, checked when the reference is saved, and
+:func:`may_air`, checked again whenever output is built: a jingle or filler unpublished
+later is skipped, not aired). Answers that name another item (an import's duplicate)
+name it only to those who may view it (``Action.view``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ class Action(enum.StrEnum):
     radio_report = "radio_report"  # download statistics per administrative unit
     upload = "upload"
     edit = "edit"  # metadata and subtitles
+    view_internal = "view_internal"  # audit log, original file name, checksum, job errors, mirror state
+    reference = "reference"  # make something that airs (programme, filler, jingle) use the item
     submit = "submit"  # for review
     approve = "approve"  # publish after review
     reject = "reject"
@@ -35,6 +44,9 @@ class Action(enum.StrEnum):
     use_api_tokens = "use_api_tokens"
 
 
+ITEM_ACTIONS = frozenset({Action.view, Action.download_original, Action.download_radio, Action.edit,
+                          Action.view_internal, Action.reference, Action.submit, Action.approve, Action.reject,
+                          Action.unpublish})
 DRAFT = (MediaStatus.uploaded, MediaStatus.processing, MediaStatus.ready, MediaStatus.failed)
 REVIEWERS = (Role.admin, Role.reviewer)
 
@@ -43,9 +55,24 @@ def _owns(user: User, item: MediaItem) -> bool:
     return item.owner_id is not None and item.owner_id == user.id
 
 
+def may_air(item: MediaItem | None) -> bool:
+    """Whether ``item`` may go out to the public inside something else (channel, broadcast
+    MP3, feeds): only while it is published. Ask it again each time output is built."""
+    return item is not None and item.status == MediaStatus.published
+
+
+def airable_items() -> ColumnElement[bool]:
+    """SQL condition selecting the items :func:`may_air` accepts."""
+    return MediaItem.status == MediaStatus.published
+
+
 def can(user: User | None, action: Action, item: MediaItem | None = None) -> bool:
     """Whether ``user`` (None: anonymous) may do ``action`` (on ``item`` where it applies)."""
     role = user.role if user is not None and user.is_active else None
+    if item is None and action in ITEM_ACTIONS:  # nothing to act on (e.g. an unknown id)
+        return False
+    if action == Action.reference:  # what airs is public: published only, admins included
+        return role in (Role.admin, Role.editor, Role.reviewer) and may_air(item)
     if role == Role.admin:
         return True
     published = item is not None and item.status == MediaStatus.published
@@ -64,6 +91,8 @@ def can(user: User | None, action: Action, item: MediaItem | None = None) -> boo
             return role == Role.editor
         case Action.edit:
             return role == Role.reviewer or (role == Role.editor and _owns(user, item) and item.status in DRAFT)
+        case Action.view_internal:  # the item's staff: its owner editor and the reviewers
+            return role == Role.reviewer or (role == Role.editor and _owns(user, item))
         case Action.submit:
             return role == Role.editor and _owns(user, item) and item.status == MediaStatus.ready
         case Action.approve | Action.reject:

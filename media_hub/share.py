@@ -126,7 +126,7 @@ def embed_page(slug: str, request: Request, session: SessionDep,
                autoplay: bool = Query(False, description="Start playing (muted) at once.")):
     """Only the player, for embedding in other sites (published items)."""
     item = _published(session, slug)
-    out = ItemOut.of(item).model_dump(mode="json")
+    out = ItemOut.of(item, None).model_dump(mode="json")
     base = base_url(request)
     response = players.templates.TemplateResponse(request, "embed.html", {
         "item": out,
@@ -171,7 +171,7 @@ def oembed(
     if slug is None:
         raise HTTPException(404, NOT_FOUND)
     item = _published(session, slug)
-    out = ItemOut.of(item).model_dump(mode="json")
+    out = ItemOut.of(item, None).model_dump(mode="json")
     width, height = frame_size(out["renditions"], maxwidth, maxheight)
     embed = f"{base}/embed/{_q(item.slug)}"
     body: dict[str, Any] = {

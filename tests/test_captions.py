@@ -75,7 +75,6 @@ def test_recognition_makes_a_draft_track_with_the_words(embedded_hub, spoken):
     assert embedded_hub.client(None).get(f"/api/v1/media/{spoken['id']}/subtitles/vi").status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 item 3, not landed yet: search still indexes draft subtitle text")
 def test_a_draft_transcript_is_not_searchable(embedded_hub, spoken):
     editor = embedded_hub.client("editor")
     body = editor.get(f"/api/v1/media/{spoken['id']}/subtitles/vi", params={"format": "json"}).json()

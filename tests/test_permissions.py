@@ -1,10 +1,13 @@
 """Roles × routes on a real hub: who may see and do what, including direct media URLs
-of unpublished items; the review workflow and its audit log; CSRF; login throttling;
-accent-insensitive search."""
+of unpublished items and their cache headers; staff-only fields; references between
+objects (radio jingles, channel programmes and filler) at save time and at use time; the
+review workflow and its audit log; CSRF; login throttling; accent-insensitive search of
+public text only."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import m3u8
@@ -88,6 +91,8 @@ def test_editing_and_management_routes(world):
         "anonymous": 403, "admin": 200, "editor": 403, "editor2": 403, "reviewer": 200, "radio_staff": 403})
     expect(clients, "GET", f"{draft['watch_url']}/edit", VIEW_DRAFT | {"anonymous": 401})
     expect(clients, "GET", f"/api/v1/media/{draft['id']}/audit", VIEW_DRAFT)
+    # The audit log is the item's staff's: its owner editor, reviewers, admins; 404 for the rest.
+    expect(clients, "GET", f"/api/v1/media/{pub['id']}/audit", VIEW_DRAFT)
     expect(clients, "POST", f"/api/v1/media/{draft['id']}/approve",  # a draft is not in review
            VIEW_DRAFT | {"admin": 409, "editor": 409, "reviewer": 409})
     staff_only = {"anonymous": 401, "admin": 200, "editor": 403, "editor2": 403, "reviewer": 200, "radio_staff": 403}
@@ -219,3 +224,162 @@ def test_sitemap_lists_only_published_items(world):
     locs = [e.text for e in tree.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     assert f"{hub.url}{items['published']['watch_url']}" in locs
     assert f"{hub.url}{items['draft']['watch_url']}" not in locs
+
+
+# --- staff-only fields, cache headers ---------------------------------------------------------
+
+STAFF = {"anonymous": False, "admin": True, "editor": True, "editor2": False, "reviewer": True, "radio_staff": False}
+
+
+def test_item_json_shows_technical_fields_only_to_the_items_staff(world):
+    _, clients, items = world
+    pub = items["published"]
+    for role, client in clients.items():
+        got = client.get(f"/api/v1/media/{pub['id']}").json()
+        listed = next(i for i in client.get("/api/v1/media", params={"limit": 200}).json()["items"]
+                      if i["id"] == pub["id"])
+        for shown in (got, listed):
+            assert (shown["original_filename"] == "published.mp4") == STAFF[role], role
+            assert (shown["checksum"] == pub["checksum"]) == STAFF[role], role
+            assert bool(shown["jobs"]) == STAFF[role] and (shown["download_url"] is not None) == STAFF[role], role
+        if not STAFF[role]:
+            page = client.get(pub["watch_url"]).text
+            assert pub["checksum"] not in page and "published.mp4" not in page, role
+
+
+def wait_jobs(hub, item_id: int, task: str, count: int, timeout: float = 240) -> dict:
+    """The ``count``-th ``task`` job of the item, once it has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = [j for j in hub.item(item_id)["jobs"] if j["task"] == task]
+        if len(jobs) >= count and jobs[count - 1]["state"] in ("succeeded", "failed"):
+            return jobs[count - 1]
+        time.sleep(0.5)
+    raise AssertionError(f"{task} #{count} of {item_id}: {hub.item(item_id)['jobs']}\n{hub.log('worker0')}")
+
+
+def test_every_object_of_an_unpublished_item_is_private_no_store(world):
+    hub, clients, items = world
+    draft = items["draft"]
+    editor = clients["editor"]
+    url = f"/api/v1/media/{draft['id']}"
+    cues = {"cues": [{"start": 0.0, "end": 0.9, "text": "Phụ đề gắn vào hình"}]}
+    assert editor.put(f"{url}/subtitles/vi", json=cues).status_code == 200
+    assert editor.post(f"{url}/subtitles/vi/reviewed").status_code == 200
+    assert editor.post(f"{url}/burn-in").status_code == 202
+    assert wait_jobs(hub, draft["id"], "burn_in", 1)["state"] == "succeeded"
+    for object_url in [*draft["media_urls"], draft["download_url"], f"{url}/burned", f"{url}/subtitles/vi"]:
+        for role in ("editor", "reviewer", "admin"):
+            res = clients[role].get(object_url)
+            assert res.status_code == 200, (object_url, role)
+            assert res.headers["cache-control"] == "private, no-store", (object_url, role)
+
+
+# --- references between objects ---------------------------------------------------------------
+
+REFERRERS = {"anonymous": 401, "admin": 422, "editor": 422, "editor2": 422, "reviewer": 422, "radio_staff": 403}
+
+
+def publish_as(clients, owner: str, item_id: int) -> dict:
+    assert clients[owner].post(f"/api/v1/media/{item_id}/submit").status_code == 200
+    res = clients["reviewer"].post(f"/api/v1/media/{item_id}/approve")
+    assert res.status_code == 200, res.text
+    return res.json()
+
+
+def test_nothing_that_airs_may_refer_to_an_unpublished_item(world):
+    """Radio jingles, channel programmes and filler: an unpublished item is refused for
+    everyone (admins too), with the same answer as an unknown id."""
+    _, clients, items = world
+    draft, pub = items["draft"], items["published"]
+    for n, jingle in enumerate((draft["id"], 10**6)):
+        for part in ("intro_item_id", "outro_item_id"):
+            expect(clients, "POST", "/api/v1/radio/programmes", REFERRERS,
+                   json={"name": f"Chương trình nhạc hiệu nháp {n} {part}", part: jingle})
+    res = clients["editor2"].post("/api/v1/radio/programmes", json={"name": "Nhạc hiệu nháp", "intro_item_id": draft["id"]})
+    assert "đã xuất bản" in res.json()["detail"] and str(draft["id"]) not in res.json()["detail"]
+    start = "2100-01-01T20:00:00+07:00"
+    expect(clients, "POST", "/api/v1/channels/phap-luat/programmes", REFERRERS,
+           json={"item_id": draft["id"], "start": start})
+    expect(clients, "PUT", "/api/v1/channels/phap-luat/filler", REFERRERS, json={"item_ids": [pub["id"], draft["id"]]})
+    res = clients["editor2"].post("/api/v1/radio/programmes", json={"name": "Nhạc hiệu đã duyệt",
+                                                                     "intro_item_id": pub["id"]})
+    assert res.status_code == 201 and res.json()["intro_item_id"] == pub["id"]
+
+
+def test_a_jingle_unpublished_later_no_longer_airs(world, tmp_path):
+    """The reproduced attack, and its use-time half: the broadcast MP3 is built only with
+    jingles that are published when it is made, and re-made when a jingle is unpublished."""
+    hub, clients, _ = world
+    made = {}
+    for name, owner, seconds in (("jingle", "editor", 3), ("segment", "editor2", 2)):
+        res = hub.upload(mf.make_audio(tmp_path / f"{name}.m4a", duration=seconds), title=f"Nhạc hiệu thử: {name}",
+                         kind="radio", role=owner)
+        assert res.status_code == 201, res.text
+        assert hub.wait(res.json()["id"])["status"] == "ready"
+        made[name] = res.json()["id"]
+    publish_as(clients, "editor", made["jingle"])
+    programme = clients["editor2"].post("/api/v1/radio/programmes", json={
+        "name": "Chương trình có nhạc hiệu", "intro_item_id": made["jingle"]}).json()
+    segment = made["segment"]
+    assert clients["editor2"].patch(f"/api/v1/media/{segment}", json={"programme_id": programme["id"]}).status_code == 200
+    publish_as(clients, "editor2", segment)
+    broadcasts = len([j for j in hub.item(segment)["jobs"] if j["task"] == "broadcast"])
+    assert wait_jobs(hub, segment, "broadcast", broadcasts)["state"] == "succeeded"
+
+    def on_air() -> dict:  # what communes download
+        return next(r for r in clients["anonymous"].get("/api/v1/radio/items").json() if r["item"]["id"] == segment)
+
+    with_jingle = on_air()["duration"]
+    assert with_jingle > 4.5  # 3 s of jingle + 2 s of programme
+    assert clients["reviewer"].post(f"/api/v1/media/{made['jingle']}/unpublish").status_code == 200
+    assert wait_jobs(hub, segment, "broadcast", broadcasts + 1)["state"] == "succeeded"
+    without = on_air()
+    assert without["duration"] < with_jingle - 2.5, without
+    mp3 = clients["anonymous"].get(without["audio_url"], params={"preview": 1})
+    assert mp3.status_code == 200 and len(mp3.content) == without["size"]
+
+
+def test_filler_unpublished_later_leaves_the_channel_plan(world, tmp_path):
+    hub, clients, _ = world
+    from sqlalchemy import select
+
+    import media_hub.models  # noqa: F401  (every table, for the relationships)
+    from media_hub.channel.models import Channel
+    from media_hub.db import session_factory
+
+    res = hub.upload(mf.make_video(tmp_path / "f.mp4", width=1280, height=720, duration=2), title="Đoạn xen kẽ thử",
+                     role="editor2")
+    filler = hub.wait(res.json()["id"])
+    folder = filler["master_url"].removeprefix("/media/").rsplit("/", 1)[0]
+    publish_as(clients, "editor2", filler["id"])
+    res = clients["editor2"].put("/api/v1/channels/phap-luat/filler", json={"item_ids": [filler["id"]]})
+    assert res.status_code == 200 and any(folder in key for key in res.json()["filler"]), res.json()
+    try:
+        assert clients["reviewer"].post(f"/api/v1/media/{filler['id']}/unpublish").status_code == 200
+        db = session_factory(f"sqlite:///{hub.env['MEDIA_HUB_DATA_DIR']}/media-hub.sqlite3")
+        with db() as session:
+            channel = session.scalar(select(Channel).where(Channel.slug == "phap-luat"))
+            assert channel.filler and not any(folder in key for key in channel.filler), channel.filler
+    finally:
+        assert clients["admin"].put("/api/v1/channels/phap-luat/filler", json={"item_ids": []}).status_code == 200
+
+
+def test_search_finds_only_what_the_public_may_read(world):
+    """Draft subtitle text is not indexed; the reviewed revision is."""
+    hub, clients, _ = world
+    res = hub.upload(mf.make_video(hub.logs / "subs-search.mp4", duration=1), title="Tìm kiếm phụ đề")
+    item = hub.wait(res.json()["id"])
+    url = f"/api/v1/media/{item['id']}"
+    cues = {"cues": [{"start": 0.0, "end": 0.9, "text": "Hươu cao cổ ở đảo Phú Quốc"}]}
+    assert clients["editor"].put(f"{url}/subtitles/vi", json=cues).status_code == 200
+    publish_as(clients, "editor", item["id"])
+
+    def found(role: str) -> bool:
+        listed = clients[role].get("/api/v1/media", params={"q": "huou cao co phu quoc"}).json()["items"]
+        return item["id"] in [i["id"] for i in listed]
+
+    assert not any(found(role) for role in ROLES)
+    assert "Hươu cao cổ" not in clients["anonymous"].get("/", params={"q": "huou cao co"}).text
+    assert clients["reviewer"].post(f"{url}/subtitles/vi/reviewed").status_code == 200
+    assert all(found(role) for role in ROLES)

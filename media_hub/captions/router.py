@@ -13,7 +13,7 @@ from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser
 from media_hub.captions import service
 from media_hub.captions.models import CueSource, SubtitleTrack
-from media_hub.delivery import item_cache, serve_object
+from media_hub.delivery import item_cache, serve_item_object
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library import service as library
 from media_hub.library.models import Job, JobState, MediaItem, MediaStatus
@@ -114,7 +114,7 @@ def get_subtitles(item_id: int, language: str, session: SessionDep, user: Curren
     for the item's staff, the reviewed one for everyone else."""
     item = viewable(session, user, item_id)
     track, revision, cues = _shown_cues(item, user, language)
-    headers = {"Cache-Control": item_cache(item.status == MediaStatus.published)}
+    headers = {"Cache-Control": item_cache(can(None, Action.view, item))}
     if format == "json":
         body = {"language": language, "revision": revision, "status": track.status,
                 "cues": [CueIO(start=c.start, end=c.end, text=c.text).model_dump() for c in cues]}
@@ -206,8 +206,7 @@ def download_burned(item_id: int, request: Request, session: SessionDep, store: 
     item = viewable(session, user, item_id)
     if not item.burned_key:
         raise HTTPException(404, "Chưa có bản gắn phụ đề vào hình.")
-    return serve_object(store, item.burned_key, request, download_name=f"{item.slug}-phu-de.mp4",
-                        cache_control=item_cache(item.status == MediaStatus.published))
+    return serve_item_object(store, item, item.burned_key, request, download_name=f"{item.slug}-phu-de.mp4")
 
 
 @pages.get("/v/{slug}/subtitles", response_class=HTMLResponse)
@@ -219,7 +218,7 @@ def editor_page(slug: str, request: Request, session: SessionDep, user: CurrentU
         raise HTTPException(404, NOT_FOUND)
     track = service.track_for(item, "vi")
     return render(request, "subtitles.html", {
-        "item": ItemOut.of(item).model_dump(mode="json"),
+        "item": ItemOut.of(item, user).model_dump(mode="json"),
         "track": TrackOut.of(track).model_dump() if track else None,
         "cues": [CueIO(start=c.start, end=c.end, text=c.text).model_dump() for c in service.cues_of(track)],
         "can_edit": can(user, Action.edit, item),

@@ -106,10 +106,10 @@ def save_revision(
 
 
 def _update_transcript(item: MediaItem, track: SubtitleTrack) -> None:
-    """The item's transcript: the reviewed text once there is one, else the draft (for staff
-    and search)."""
+    """The item's transcript: the reviewed text once there is one, else the draft (for
+    staff); the search text indexes only reviewed revisions."""
     item.transcript = to_text(reviewed_cues(track) or cues_of(track))
-    item.search_text = search_text(item, item.transcript)
+    item.search_text = search_text(item)
 
 
 def media_segment_durations(store: Storage, item: MediaItem) -> list[float]:

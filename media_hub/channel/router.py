@@ -24,9 +24,9 @@ from media_hub.channel.timeline import US, ChannelError, to_us
 from media_hub.clock import today_vn
 from media_hub.db import session_factory, utcnow
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
-from media_hub.library.models import Job, JobState, MediaItem, MediaStatus
+from media_hub.library.models import Job, JobState, MediaItem
 from media_hub.links import public_base
-from media_hub.policy import Action, can
+from media_hub.policy import Action, airable_items, can
 from media_hub.web import back, flash, render
 from workers.celery_app import enqueue
 
@@ -341,7 +341,7 @@ def add_programme(slug: str, body: ProgrammeIn, session: SessionDep, store: Stor
     """Place a published item. 422 with the reason: unpublished, unprocessed, too soon, overlap."""
     channel = _channel(session, slug)
     try:
-        placed = service.add_programme(session, channel, body.item_id, body.start, user.id)
+        placed = service.add_programme(session, channel, body.item_id, body.start, user)
     except (service.ScheduleError, ChannelError) as exc:
         session.rollback()
         raise HTTPException(422, str(exc)) from None
@@ -382,7 +382,7 @@ def autofill(slug: str, session: SessionDep, store: StorageDep, settings: Settin
              day: date = Query(..., alias="date")) -> list[ProgrammeOut]:
     """Fill a local day's rotation windows with published items (least recently aired first)."""
     channel = _channel(session, slug)
-    new = service.autofill(session, channel, day, user.id)
+    new = service.autofill(session, channel, day, user)
     placed = [service.Placed(p, not service.compliant(p.item, channel)) for p in new]
     _commit_schedule(session, store, settings, channel, placed)
     return [_out(session, p, channel) for p in new]
@@ -394,14 +394,16 @@ class FillerIn(BaseModel):
 
 @api.put("/channels/{slug}/filler")
 def set_filler(slug: str, body: FillerIn, session: SessionDep, store: StorageDep, settings: SettingsDep,
-               _user: User = Scheduler) -> dict:
-    """The filler items (station idents, short clips) played between programmes, after the slate."""
+               user: User = Scheduler) -> dict:
+    """The filler items (station idents, short clips) played between programmes, after the
+    slate. 422 unless every item is published (one that is unpublished later is skipped)."""
     channel = _channel(session, slug)
     placed = []
     for item_id in body.item_ids:
-        item = session.get(MediaItem, item_id)
-        if item is None or item.status != MediaStatus.published:
-            raise HTTPException(422, f"Nội dung {item_id} chưa xuất bản nên không dùng làm đoạn xen kẽ được.")
+        try:
+            item = service.check_reference(user, session.get(MediaItem, item_id), as_filler=True)
+        except service.ScheduleError as exc:
+            raise HTTPException(422, f"Nội dung {item_id}: {exc}") from None
         placed.append(service.Placed(ChannelProgramme(item_id=item_id), not service.compliant(item, channel)))
     channel.filler_item_ids = body.item_ids
     _commit_schedule(session, store, settings, channel, placed)
@@ -437,7 +439,7 @@ def schedule_page(slug: str, request: Request, session: SessionDep, user: User =
     except ValueError:
         chosen = today_vn()
     start, end = service.local_day_bounds(chosen)
-    published = session.scalars(select(MediaItem).where(MediaItem.status == MediaStatus.published)
+    published = session.scalars(select(MediaItem).where(airable_items())
                                 .order_by(MediaItem.title)).all()
     return render(request, "schedule.html", {
         "channel": {"slug": channel.slug, "name": channel.name},
@@ -461,7 +463,7 @@ async def schedule_add(slug: str, request: Request, session: SessionDep, store: 
     day = str(form.get("date", ""))
     try:
         start = datetime.fromisoformat(f"{day}T{form.get('time', '')}").replace(tzinfo=service.VN)
-        placed = service.add_programme(session, channel, int(form.get("item_id", 0)), start, user.id)
+        placed = service.add_programme(session, channel, int(form.get("item_id", 0)), start, user)
     except (service.ScheduleError, ChannelError) as exc:
         session.rollback()
         flash(request, str(exc), error=True)
@@ -500,7 +502,7 @@ async def schedule_autofill(slug: str, request: Request, session: SessionDep, st
     except ValueError:
         flash(request, "Ngày không hợp lệ.", error=True)
         return back(f"/channels/{slug}/schedule")
-    new = service.autofill(session, channel, day, user.id)
+    new = service.autofill(session, channel, day, user)
     placed = [service.Placed(p, not service.compliant(p.item, channel)) for p in new]
     _commit_schedule(session, store, settings, channel, placed)
     flash(request, f"Đã tự động xếp {len(new)} chương trình.")

@@ -27,7 +27,9 @@ from media_hub.channel.timeline import (
 from media_hub.clock import VN
 from media_hub.config import get_settings
 from media_hub.db import utcnow
-from media_hub.library.models import MediaItem, MediaKind, MediaStatus
+from media_hub.accounts.models import User
+from media_hub.library.models import MediaItem, MediaKind
+from media_hub.policy import Action, airable_items, can, may_air
 from storage import Storage
 from workers.media import LADDER, h264_level
 from workers.media.model import AUDIO_BITRATE
@@ -174,7 +176,7 @@ def filler_keys(session: Session, channel: Channel) -> list[str]:
     keys = [ladder_key(channel.slate_key)] if channel.slate_key else []
     for item_id in channel.filler_item_ids:
         item = session.get(MediaItem, item_id)
-        if item is not None and item.status == MediaStatus.published:
+        if may_air(item):  # a filler item unpublished since it was chosen is left out
             key = item_source_key(session, item, channel)
             if key:
                 keys.append(key)
@@ -194,7 +196,7 @@ def replan_channel(session: Session, store: Storage, channel: Channel, now: date
     entries = []
     for p in session.scalars(select(ChannelProgramme).where(
             ChannelProgramme.channel_id == channel.id, ChannelProgramme.start >= horizon)):
-        if p.item.status != MediaStatus.published:
+        if not may_air(p.item):
             continue
         key = item_source_key(session, p.item, channel)
         if key:
@@ -217,11 +219,18 @@ class Placed:
     needs_rendition: bool  # a channel-compliant rendition is being made before air
 
 
-def _check_item(item: MediaItem | None) -> MediaItem:
-    if item is None:
-        raise ScheduleError("Không tìm thấy nội dung này.")
-    if item.status != MediaStatus.published:
-        raise ScheduleError(f"“{item.title}” chưa được duyệt xuất bản nên không thể lên sóng.")
+def check_reference(user: User | None, item: MediaItem | None, *, as_filler: bool = False) -> MediaItem:
+    """``item`` if ``user`` may put it on the channel (policy ``reference``: published);
+    unknown and unpublished items get the same refusal, so draft ids are not revealed.
+    Raises :class:`ScheduleError`."""
+    if not can(user, Action.reference, item):
+        what = "đoạn xen kẽ" if as_filler else "chương trình"
+        raise ScheduleError(f"Chỉ nội dung đã được duyệt xuất bản mới dùng làm {what} trên kênh được.")
+    return item
+
+
+def _check_item(user: User | None, item: MediaItem | None) -> MediaItem:
+    item = check_reference(user, item)
     if not item.renditions or not item.duration:
         raise ScheduleError(f"“{item.title}” chưa xử lý xong.")
     return item
@@ -242,20 +251,21 @@ def _overlap_check(session: Session, channel: Channel, start: datetime, duration
         raise ScheduleError(problems[0])
 
 
-def add_programme(session: Session, channel: Channel, item_id: int, start: datetime, user_id: int | None,
+def add_programme(session: Session, channel: Channel, item_id: int, start: datetime, user: User | None,
                   now: datetime | None = None, rotation_id: int | None = None) -> Placed:
-    """Place a published item at ``start`` (aware). Raises :class:`ScheduleError` for an
-    unpublished/unprocessed item, a start too soon or an overlap (with a clear message).
-    The caller commits, queues a channel rendition if needed, and replans."""
+    """Place a published item at ``start`` (aware) for ``user``. Raises :class:`ScheduleError`
+    for an item ``user`` may not reference (unpublished), an unprocessed item, a start too
+    soon or an overlap (with a clear message). The caller commits, queues a channel
+    rendition if needed, and replans."""
     now = now or utcnow()
-    item = _check_item(session.get(MediaItem, item_id))
+    item = _check_item(user, session.get(MediaItem, item_id))
     if start.tzinfo is None:
         raise ScheduleError("Thời điểm phát phải có múi giờ.")
     if start < now + _lead():
         raise ScheduleError(f"Chỉ xếp lịch cho các thời điểm sau hiện tại ít nhất {math.ceil(_lead().total_seconds())} giây.")
     _overlap_check(session, channel, start, item.duration, item.title)
     programme = ChannelProgramme(channel_id=channel.id, item_id=item.id, start=start, duration=item.duration,
-                                 created_by=user_id, rotation_id=rotation_id)
+                                 created_by=user.id if user else None, rotation_id=rotation_id)
     session.add(programme)
     session.flush()
     return Placed(programme, not compliant(item, channel))
@@ -290,7 +300,8 @@ def remove_programme(session: Session, store: Storage, channel: Channel, program
 
 def withdraw_item(session: Session, store: Storage, item: MediaItem, now: datetime | None = None) -> list[str]:
     """When an item stops being published: refuse if it is on air, else remove its
-    future programmes everywhere and replan; returns Vietnamese warnings to show."""
+    future programmes everywhere and replan (also the channels it is filler of: the plan
+    asks :func:`media_hub.policy.may_air`); returns Vietnamese warnings to show."""
     now = now or utcnow()
     airing = on_air(session, store, item, now)
     if airing:
@@ -307,7 +318,7 @@ def withdraw_item(session: Session, store: Storage, item: MediaItem, now: dateti
             warnings.append(f"Đã gỡ khỏi lịch kênh {channel.name}: {p.start.astimezone(VN):%H:%M %d/%m/%Y}.")
             session.delete(p)
         session.flush()
-        if gone:
+        if gone or item.id in channel.filler_item_ids:  # filler: replanned without it
             replan_channel(session, store, channel, now)
     return warnings
 
@@ -320,7 +331,7 @@ def _local(day: date, hhmm: str) -> datetime:
     return datetime.combine(day, dtime(h, m), VN)
 
 
-def autofill(session: Session, channel: Channel, day: date, user_id: int | None,
+def autofill(session: Session, channel: Channel, day: date, user: User | None,
              now: datetime | None = None) -> list[ChannelProgramme]:
     """Fill ``day``'s rotation windows (local time) with published items of the rotation's
     topic/kind, least recently aired first, back to back where the schedule is free.
@@ -333,7 +344,7 @@ def autofill(session: Session, channel: Channel, day: date, user_id: int | None,
         start, end = _local(day, rotation.start_time), _local(day, rotation.end_time)
         if end <= start:
             end += timedelta(days=1)
-        stmt = select(MediaItem).where(MediaItem.status == MediaStatus.published, MediaItem.duration.is_not(None))
+        stmt = select(MediaItem).where(airable_items(), MediaItem.duration.is_not(None))
         if rotation.kind in {k.value for k in MediaKind}:  # otherwise any kind
             stmt = stmt.where(MediaItem.kind == MediaKind(rotation.kind))
         if rotation.topic_id:
@@ -360,7 +371,7 @@ def autofill(session: Session, channel: Channel, day: date, user_id: int | None,
                 misses += 1
                 continue
             try:
-                placed.append(add_programme(session, channel, item.id, cursor, user_id, now, rotation.id).programme)
+                placed.append(add_programme(session, channel, item.id, cursor, user, now, rotation.id).programme)
                 cursor = slot_end + timedelta(seconds=channel.target_duration)  # room for the filler segment
                 misses = 0
             except ScheduleError:

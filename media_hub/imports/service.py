@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 TASK = "url_import"
 ACTIVE = (ImportState.queued, ImportState.downloading)
 RETRY_NOTE = "Máy xử lý bị ngừng giữa chừng; đang tải lại."
+ALREADY_THERE = "Video này đã có trong thư viện."  # names no item: it may be another editor's draft
 INTERRUPTED = "Máy xử lý bị ngừng giữa chừng hai lần; hãy thử nhập lại sau."
 STATE_LABELS = {
     ImportState.queued: "Đang chờ",

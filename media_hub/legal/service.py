@@ -28,12 +28,14 @@ def fold(text: str) -> str:
     return " ".join(stripped.lower().split())
 
 
-def search_text(item: MediaItem, transcript: str = "") -> str:
-    """The folded text an item is found by: title, description, audience, topics, documents, transcript."""
+def search_text(item: MediaItem) -> str:
+    """The folded text an item is found by: title, description, audience, topics, documents
+    and the *reviewed* subtitle revisions. One index serves every caller, so it holds only
+    what the public may read once the item is published: never a draft transcript."""
     parts = [item.title, item.description or "", item.audience or ""]
     parts += [t.name for t in item.topics]
     parts += [f"{d.doc_type} {d.number} {d.title} {d.issuing_body}" for d in item.documents]
-    parts.append(transcript)
+    parts += [str(text) for track in item.subtitle_tracks if track.reviewed for _, _, text in track.reviewed.cues]
     return fold(" ".join(parts))
 
 
@@ -129,4 +131,4 @@ def set_item_metadata(
         if programme_id and session.get(Programme, programme_id) is None:
             raise MetadataError("Chương trình phát thanh không tồn tại.")
         item.programme_id = programme_id or None
-    item.search_text = search_text(item, item.transcript or "")
+    item.search_text = search_text(item)

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser, require
-from media_hub.delivery import UNPUBLISHED_CACHE, item_cache, serve_object
+from media_hub.delivery import serve_item_object, serve_object
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.library import service, uploads
-from media_hub.library.models import Job, MediaItem, MediaStatus
+from media_hub.library.models import Job, MediaItem
 from media_hub.library.schemas import ItemList, ItemOut, JobOut, UploadOut
 from media_hub.links import public_base
 from media_hub.policy import Action, can
@@ -64,7 +64,7 @@ async def upload_media(
         if received is not None:
             received.path.unlink(missing_ok=True)
     enqueue(settings, job.task, job.id)
-    return UploadOut(**ItemOut.of(item).model_dump(), job_id=job.id)
+    return UploadOut(**ItemOut.of(item, user).model_dump(), job_id=job.id)
 
 
 @api.get("/media", response_model=ItemList)
@@ -76,7 +76,7 @@ def list_media(
     offset: int = Query(0, ge=0),
 ) -> ItemList:
     """Items the caller may view, newest first (anonymous callers: published only)."""
-    return ItemList(items=[ItemOut.of(i) for i in service.list_items(session, user, query=q, limit=limit, offset=offset)])
+    return ItemList(items=[ItemOut.of(i, user) for i in service.list_items(session, user, query=q, limit=limit, offset=offset)])
 
 
 def viewable(session, user: User | None, item_id: int) -> MediaItem:
@@ -89,7 +89,7 @@ def viewable(session, user: User | None, item_id: int) -> MediaItem:
 
 @api.get("/media/{item_id}", response_model=ItemOut)
 def get_media(item_id: int, session: SessionDep, user: CurrentUser) -> ItemOut:
-    return ItemOut.of(viewable(session, user, item_id))
+    return ItemOut.of(viewable(session, user, item_id), user)
 
 
 @api.get("/media/{item_id}/original")
@@ -98,8 +98,8 @@ def download_original(item_id: int, request: Request, session: SessionDep, store
     item = viewable(session, user, item_id)
     if not can(user, Action.download_original, item):
         raise HTTPException(403, "Bạn không có quyền tải tệp gốc.")
-    return serve_object(store, item.original_key, request, download_name=item.original_filename,
-                        cache_control=UNPUBLISHED_CACHE)
+    return serve_item_object(store, item, item.original_key, request, download_name=item.original_filename,
+                             private=True)
 
 
 @api.get("/jobs/{job_id}", response_model=JobOut)
@@ -116,7 +116,7 @@ def media_object(key: str, request: Request, session: SessionDep, store: Storage
 
     Keys are ``media/<public id>/…``; unknown ids, items the caller may not view and
     the original (only through its download route) are all 404. Checked on every
-    request (no shared cache may keep them: see :func:`media_hub.delivery.item_cache`),
+    request (no shared cache may keep them: see :func:`media_hub.delivery.serve_item_object`),
     so an unpublished item's objects stop at once, on the item's pages and on the channel.
     """
     parts = key.split("/")
@@ -127,12 +127,12 @@ def media_object(key: str, request: Request, session: SessionDep, store: Storage
         item = session.scalar(select(MediaItem).where(MediaItem.public_id == parts[1]))
     if item is None or key == item.original_key or not can(user, Action.view, item):
         raise HTTPException(404, "Không tìm thấy tệp.")
-    return serve_object(store, key, request, cache_control=item_cache(item.status == MediaStatus.published))
+    return serve_item_object(store, item, key, request)
 
 
 @pages.get("/", response_class=HTMLResponse)
 def library_page(request: Request, session: SessionDep, user: CurrentUser, q: str = Query("", max_length=200)):
-    items = [ItemOut.of(i).model_dump(mode="json") for i in service.list_items(session, user, query=q, limit=100)]
+    items = [ItemOut.of(i, user).model_dump(mode="json") for i in service.list_items(session, user, query=q, limit=100)]
     return render(request, "library.html", {"items": items, "q": q})
 
 
@@ -162,7 +162,7 @@ def watch_page(slug: str, request: Request, session: SessionDep, user: CurrentUs
     manage = any(can(user, a, item) for a in (Action.edit, Action.approve, Action.unpublish))
     reviewed = any(t.language == "vi" and t.reviewed_revision for t in item.subtitle_tracks)
     return render(request, "watch.html", {
-        "item": ItemOut.of(item).model_dump(mode="json"),
+        "item": ItemOut.of(item, user).model_dump(mode="json"),
         "transcript": item.transcript if reviewed or manage else "",
         "transcript_reviewed": reviewed,
         "can_manage": manage,

@@ -8,9 +8,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from media_hub.accounts.models import User
 from media_hub.config import get_settings
 from media_hub.library.models import Job, MediaItem, MediaStatus
 from media_hub.mirror.models import YouTubeMirror
+from media_hub.policy import Action, can
 from players import KIND_LABELS
 
 
@@ -100,7 +102,7 @@ class ItemOut(BaseModel):
     status: str
     audience: str
     owner_name: str | None
-    review_comment: str | None
+    review_comment: str | None  # staff only (see below)
     published_at: datetime | None
     topics: list[TopicOut]
     documents: list[DocumentOut]
@@ -117,20 +119,35 @@ class ItemOut(BaseModel):
     duration: float | None  # seconds
     created_at: datetime
     updated_at: datetime
-    checksum: str  # sha256 hex of the original
-    size_bytes: int
-    original_filename: str
+    # Staff-only fields (policy ``view_internal``: the owner editor, reviewers, admins);
+    # None / empty for everyone else: the uploader's file name, checksum, jobs…
+    checksum: str | None  # sha256 hex of the original
+    size_bytes: int | None  # of the original
+    original_filename: str | None
     watch_url: str
     master_url: str | None
     poster_url: str | None
-    download_url: str
+    download_url: str | None  # the original, for those who may download it
     renditions: list[RenditionOut]
     job: JobOut | None  # the latest transcode
     jobs: list[JobOut]  # every job, oldest first (transcode, transcribe, …)
     warnings: list[str] = []  # side effects of the last action, e.g. removed from a schedule
 
     @classmethod
-    def of(cls, item: MediaItem) -> ItemOut:
+    def of(cls, item: MediaItem, user: User | None) -> ItemOut:
+        """The item as ``user`` (None: anonymous) may see it: technical and editorial
+        fields only for the item's staff (:data:`Action.view_internal`)."""
+        out = cls._of(item)
+        if can(user, Action.view_internal, item):
+            return out if can(user, Action.download_original, item) else out.model_copy(update={"download_url": None})
+        return out.model_copy(update={
+            "review_comment": None, "error": None, "checksum": None, "size_bytes": None, "original_filename": None,
+            "download_url": f"/api/v1/media/{item.id}/original" if can(user, Action.download_original, item) else None,
+            "mirror": None, "job": None, "jobs": [],
+        })
+
+    @classmethod
+    def _of(cls, item: MediaItem) -> ItemOut:
         job = item.transcode_job
         busy = item.status in (MediaStatus.uploaded, MediaStatus.processing)
         return cls(

@@ -16,11 +16,11 @@ from starlette.background import BackgroundTask
 from media_hub.accounts.models import User
 from media_hub.accounts.web import CurrentUser, require
 from media_hub.clock import today_vn
-from media_hub.delivery import content_disposition, item_cache, serve_object
+from media_hub.delivery import content_disposition, serve_item_object
 from media_hub.deps import SessionDep, SettingsDep, StorageDep
 from media_hub.legal import service as legal
 from media_hub.links import public_base
-from media_hub.library.models import MediaItem, MediaStatus
+from media_hub.library.models import MediaItem
 from media_hub.library.router import viewable
 from media_hub.library.schemas import ItemOut
 from media_hub.policy import Action, can
@@ -58,7 +58,7 @@ def _audio_url(item: MediaItem, key: str | None = None) -> str:
 
 
 def _radio_out(item: MediaItem, key: str | None = None) -> RadioItemOut:
-    return RadioItemOut(item=ItemOut.of(item), audio_url=_audio_url(item, key),
+    return RadioItemOut(item=ItemOut.of(item, None), audio_url=_audio_url(item, key),
                         preview_url=f"/api/v1/media/{item.id}/broadcast.mp3?preview=1", file_name=service.mp3_filename(item),
                         size=item.broadcast_size or 0, duration=item.broadcast_duration or 0,
                         loudness=item.broadcast_loudness)
@@ -87,8 +87,7 @@ def broadcast_mp3(item_id: int, request: Request, session: SessionDep, store: St
     item = viewable(session, user, item_id)
     if not can(user, Action.download_radio, item) or not item.broadcast_key:
         raise HTTPException(404, "Nội dung này chưa có bản phát thanh.")
-    response = serve_object(store, item.broadcast_key, request, download_name=service.mp3_filename(item),
-                            cache_control=item_cache(item.status == MediaStatus.published))
+    response = serve_item_object(store, item, item.broadcast_key, request, download_name=service.mp3_filename(item))
     starts_at_zero = request.headers.get("range", "bytes=0-").startswith("bytes=0-")
     if request.method == "GET" and starts_at_zero and not preview:
         service.record_download(session, item, _downloader(session, user, key), "mp3")
@@ -162,9 +161,10 @@ def list_programmes(session: SessionDep):
 
 
 @api.post("/radio/programmes", response_model=ProgrammeOut, status_code=201)
-def create_programme(body: ProgrammeIn, session: SessionDep, _user: User = Depends(require(Action.manage_taxonomy))):
+def create_programme(body: ProgrammeIn, session: SessionDep, user: User = Depends(require(Action.manage_taxonomy))):
+    """A programme; 422 when a jingle is not a published item."""
     try:
-        programme = service.create_programme(session, **body.model_dump())
+        programme = service.create_programme(session, user, **body.model_dump())
     except service.RadioError as exc:
         raise HTTPException(422, str(exc)) from None
     session.commit()

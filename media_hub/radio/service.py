@@ -14,13 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from feedgen.feed import FeedGenerator
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, object_session
 from vietnam_provinces import Province, Ward
 
 from media_hub.accounts.models import User
 from media_hub.clock import VN
 from media_hub.library.models import MediaItem, MediaStatus
+from media_hub.policy import Action, airable_items, can, may_air
 from media_hub.radio.models import Download, Programme
 from players import KIND_LABELS, format_duration
 from storage import Storage
@@ -55,16 +56,25 @@ def id3_tags(item: MediaItem, publisher: str) -> dict:
 
 
 def jingle_keys(item: MediaItem) -> dict[str, str]:
-    """Storage keys of the originals of the programme's intro/outro jingles, if any."""
+    """Storage keys of the originals of the programme's intro/outro jingles that may air
+    now (:func:`media_hub.policy.may_air`: a jingle unpublished since is left out)."""
     keys = {}
     if item.programme:
         session = object_session(item)
         for part in ("intro", "outro"):
             jingle_id = getattr(item.programme, f"{part}_item_id")
             jingle = session.get(MediaItem, jingle_id) if jingle_id else None
-            if jingle is not None:
+            if may_air(jingle):
                 keys[part] = jingle.original_key
     return keys
+
+
+def items_with_jingle(session: Session, jingle: MediaItem) -> list[MediaItem]:
+    """Published items of the programmes that use ``jingle`` as intro or outro: their
+    broadcast MP3s are re-made when the jingle is published or unpublished."""
+    programmes = select(Programme.id).where(or_(Programme.intro_item_id == jingle.id,
+                                                Programme.outro_item_id == jingle.id))
+    return list(session.scalars(select(MediaItem).where(airable_items(), MediaItem.programme_id.in_(programmes))))
 
 
 def loudness_summary(result, target) -> dict:
@@ -264,16 +274,19 @@ def programmes(session: Session) -> list[Programme]:
     return list(session.scalars(select(Programme).order_by(Programme.name)))
 
 
-def create_programme(session: Session, name: str, description: str = "", intro_item_id: int | None = None,
-                     outro_item_id: int | None = None) -> Programme:
+def create_programme(session: Session, user: User, name: str, description: str = "",
+                     intro_item_id: int | None = None, outro_item_id: int | None = None) -> Programme:
+    """A programme by ``user``; its jingles must be items ``user`` may reference (published:
+    they air in every segment's MP3). Raises :class:`RadioError`."""
     name = unicodedata.normalize("NFC", name.strip())
     if not name:
         raise RadioError("Thiếu tên chương trình.")
     if session.scalar(select(Programme.id).where(Programme.name == name)) is not None:
         raise RadioError(f"Chương trình “{name}” đã có.")
     for jingle in (intro_item_id, outro_item_id):
-        if jingle is not None and session.get(MediaItem, jingle) is None:
-            raise RadioError("Không tìm thấy nội dung dùng làm nhạc hiệu.")
+        # One answer for unknown and unpublished items: ids of drafts are not revealed.
+        if jingle is not None and not can(user, Action.reference, session.get(MediaItem, jingle)):
+            raise RadioError("Nhạc hiệu phải là một nội dung đã xuất bản trong thư viện.")
     programme = Programme(name=name, description=description.strip(), intro_item_id=intro_item_id,
                           outro_item_id=outro_item_id)
     session.add(programme)

@@ -50,6 +50,13 @@ def retag_broadcast(session, settings, item: MediaItem) -> None:
         enqueue(settings, job.task, job.id)
 
 
+def remake_with_jingle(session, settings, jingle: MediaItem) -> None:
+    """The jingle was published or unpublished: the MP3s of the programmes using it are
+    re-made, so it airs only while published (the job asks :func:`media_hub.policy.may_air`)."""
+    for item in radio.items_with_jingle(session, jingle):
+        retag_broadcast(session, settings, item)
+
+
 def _editable(session, user: User | None, item: MediaItem) -> None:
     if not can(user, Action.edit, item):
         raise HTTPException(403, "Bạn không có quyền sửa nội dung này (đang chờ duyệt hoặc đã xuất bản).")
@@ -84,7 +91,7 @@ def update_metadata(item_id: int, body: MetadataIn, session: SessionDep, setting
     session.commit()
     retag_broadcast(session, settings, item)
     mirroring.request_sync(session, settings, item)  # YouTube follows published metadata
-    return ItemOut.of(item)
+    return ItemOut.of(item, user)
 
 
 def _workflow_api(action: Action):
@@ -102,8 +109,9 @@ def _workflow_api(action: Action):
         if action == Action.approve:
             retag_broadcast(session, settings, item)
         if action in (Action.approve, Action.unpublish):
+            remake_with_jingle(session, settings, item)
             mirroring.request_sync(session, settings, item)
-        return ItemOut.of(item).model_copy(update={"warnings": warnings})
+        return ItemOut.of(item, user).model_copy(update={"warnings": warnings})
 
     endpoint.__name__ = f"{action}_media"
     endpoint.__doc__ = f"Workflow action ``{action}``: {service.ACTION_LABELS[action]}. 403 not allowed, 409 wrong status."
@@ -116,16 +124,17 @@ for _action in WORKFLOW:
 
 @api.get("/media/{item_id}/audit", response_model=list[AuditOut])
 def get_audit(item_id: int, session: SessionDep, user: CurrentUser) -> list[AuditOut]:
-    """The item's workflow history, for signed-in staff who may view the item."""
-    item = viewable(session, user, item_id)
-    if user is None or not can(user, Action.manage_taxonomy):
-        raise HTTPException(403, "Bạn không có quyền xem nhật ký này.")
+    """The item's workflow history, for its staff (owner editor, reviewers, admins); 404
+    for everyone else, as if the item did not exist."""
+    item = session.get(MediaItem, item_id)
+    if item is None or not can(user, Action.view_internal, item):
+        raise HTTPException(404, NOT_FOUND)
     return audit_rows(item)
 
 
 @pages.get("/review", response_class=HTMLResponse)
 def review_page(request: Request, session: SessionDep, _user: User = Depends(require(Action.review_queue))):
-    items = [ItemOut.of(i).model_dump(mode="json") for i in service.review_queue(session)]
+    items = [ItemOut.of(i, _user).model_dump(mode="json") for i in service.review_queue(session)]
     return render(request, "review.html", {"items": items})
 
 
@@ -143,10 +152,10 @@ def edit_page(slug: str, request: Request, session: SessionDep, user: CurrentUse
     item = _managed(session, user, slug)
     actions = [a.value for a in WORKFLOW if can(user, a, item)]
     can_edit = can(user, Action.edit, item)
-    if not actions and not can_edit and item.owner_id != user.id:
+    if not can(user, Action.view_internal, item):  # the page shows the audit log
         raise HTTPException(403, "Bạn không có quyền quản lý nội dung này.")
     context = {
-        "item": ItemOut.of(item).model_dump(mode="json"),
+        "item": ItemOut.of(item, user).model_dump(mode="json"),
         "all_topics": [TopicOut.model_validate(t, from_attributes=True).model_dump() for t in legal.list_topics(session)],
         "all_documents": [
             DocumentOut.model_validate(d, from_attributes=True).model_dump(mode="json")
@@ -217,6 +226,7 @@ async def workflow_submit(slug: str, request: Request, session: SessionDep, sett
     if action == Action.approve:
         retag_broadcast(session, settings, item)
     if action in (Action.approve, Action.unpublish):
+        remake_with_jingle(session, settings, item)
         mirroring.request_sync(session, settings, item)
     flash(request, " ".join([f"Đã thực hiện: {service.ACTION_LABELS[action]}.", *warnings]))
     return back(f"/v/{slug}/edit")

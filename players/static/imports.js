@@ -79,10 +79,8 @@
     var result = el("p");
     result.setAttribute("data-role", "result");
     if (imp.item_url) result.appendChild(link(imp.item_url, "Xem video đã nhập", false));
-    if (imp.duplicate_url) {
-      result.appendChild(document.createTextNode("Đã có trong thư viện: "));
-      result.appendChild(link(imp.duplicate_url, "xem video", false));
-    }
+    if (imp.note) result.appendChild(document.createTextNode(imp.note + " "));
+    if (imp.duplicate_url) result.appendChild(link(imp.duplicate_url, "Xem video", false));
     li.appendChild(result);
     return li;
   }
